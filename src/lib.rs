@@ -1,0 +1,3 @@
+//! tensorgrad: PyTorch-style automatic differentiation in Rust.
+pub mod dtype;
+pub use dtype::DType;
