@@ -1,3 +1,41 @@
-//! tensorgrad: PyTorch-style automatic differentiation in Rust.
+//! # tensorgrad
+//!
+//! PyTorch-style automatic differentiation for N-dimensional tensors, in pure Rust.
+//!
+//! Tensors remember how they were computed; [`Tensor::backward`] fills the leaves'
+//! [`grad`](Tensor::grad); gradients are ordinary tensors, so they can be differentiated again
+//! ([`autograd::grad`] with `create_graph`). Names and printing follow PyTorch.
+//!
+//! ```
+//! use tensorgrad::tensor;
+//! let x = tensor!(3.0).set_requires_grad(true);
+//! let y = 6.0 * x.powi(2) + 2.0 * &x + 4.0;
+//! println!("{y}");                       // tensor(64., grad_fn=<AddBackward0>)
+//! y.backward()?;
+//! assert_eq!(x.grad().unwrap().to_string(), "tensor(38.)");
+//! # Ok::<(), tensorgrad::Error>(())
+//! ```
+
+pub mod autograd;
+mod create;
+mod display;
 pub mod dtype;
+mod element;
+mod error;
+mod kernels;
+mod layout;
+mod ops;
+mod print;
+mod random;
+mod shape_arg;
+mod storage;
+mod tensor;
+
+pub use autograd::{no_grad, BackwardOptions, NoGradGuard};
+pub use create::NestedData;
 pub use dtype::DType;
+pub use element::Element;
+pub use error::{Error, Result};
+pub use random::manual_seed;
+pub use shape_arg::IntoDims;
+pub use tensor::Tensor;

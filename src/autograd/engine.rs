@@ -1,0 +1,291 @@
+//! The backward engine: iterative, dependency-counted traversal of the graph.
+//!
+//! 1. Discover every node reachable from the roots and count, for each, how many edges lead
+//!    into it (an explicit stack; no recursion, so million-op chains are fine).
+//! 2. Run nodes whose count has dropped to zero, summing the gradients arriving along edges
+//!    before a node runs, so each rule runs once with its total gradient.
+//! 3. Sum gradients for each leaf and write them to `.grad` (or hand them back to
+//!    `autograd::grad`), after the leaf's hooks.
+
+use crate::autograd::mode::{is_anomaly_enabled, GradModeGuard};
+use crate::autograd::node::{Ctx, Edge, GradMeta, Grads, NodeRef};
+use crate::error::{Error, Result};
+use crate::tensor::Tensor;
+use rustc_hash::FxHashMap;
+use std::sync::Arc;
+
+/// One backward request.
+pub(crate) struct Request<'a> {
+    /// Outputs and the gradients flowing into them (already shape-checked).
+    pub roots: Vec<(Tensor, Tensor)>,
+    /// `Some`: return the gradients of these tensors instead of accumulating into `.grad`.
+    pub inputs: Option<&'a [Tensor]>,
+    pub retain_graph: bool,
+    pub create_graph: bool,
+}
+
+struct NodeState {
+    node: NodeRef,
+    deps: usize,
+    grad: Option<Tensor>,
+    /// Whether running this node can reach a gradient anyone asked for.
+    run: bool,
+    /// Index into `inputs` when this node's output is one of them.
+    capture: Option<usize>,
+}
+
+fn node_key(node: &NodeRef) -> usize {
+    Arc::as_ptr(node) as usize
+}
+
+fn meta_key(meta: &Arc<GradMeta>) -> usize {
+    Arc::as_ptr(meta) as usize
+}
+
+/// Sums two gradients of the same tensor. Recorded when the engine runs with create_graph.
+pub(crate) fn accumulate(acc: Option<Tensor>, g: Tensor) -> Tensor {
+    match acc {
+        None => g,
+        Some(a) => a.add_for_grad(&g),
+    }
+}
+
+/// Runs backward; returns the captured gradients (empty unless `inputs` was given).
+pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
+    let _mode = GradModeGuard::new(req.create_graph);
+
+    // Where each requested input's gradient is captured.
+    let mut node_targets: FxHashMap<usize, usize> = FxHashMap::default();
+    let mut leaf_targets: FxHashMap<usize, usize> = FxHashMap::default();
+    if let Some(inputs) = req.inputs {
+        for (i, t) in inputs.iter().enumerate() {
+            if let Some(node) = &t.0.grad_fn {
+                node_targets.insert(node_key(node), i);
+            } else if let Some(meta) = t.0.meta.get().filter(|m| m.requires_grad()) {
+                leaf_targets.insert(meta_key(meta), i);
+            } else {
+                return Err(Error::autograd(
+                    "grad",
+                    format!("input {i} (shape {:?}) does not require grad, so no gradient can flow to it; call .set_requires_grad(true) on it before computing the outputs", t.shape()),
+                ));
+            }
+        }
+    }
+
+    // 1. Discovery.
+    let mut states: FxHashMap<usize, NodeState> = FxHashMap::default();
+    let mut leaf_grads: Vec<(Arc<GradMeta>, Tensor)> = Vec::new();
+    let mut leaf_index: FxHashMap<usize, usize> = FxHashMap::default();
+    let mut stack: Vec<NodeRef> = Vec::new();
+    let mut root_nodes: Vec<NodeRef> = Vec::new();
+    for (out, grad) in &req.roots {
+        match (&out.0.grad_fn, out.0.meta.get()) {
+            (Some(node), _) => {
+                let key = node_key(node);
+                let st = states.entry(key).or_insert_with(|| {
+                    stack.push(node.clone());
+                    root_nodes.push(node.clone());
+                    NodeState { node: node.clone(), deps: 0, grad: None, run: true, capture: node_targets.get(&key).copied() }
+                });
+                st.grad = Some(accumulate(st.grad.take(), grad.clone()));
+            }
+            (None, Some(meta)) if meta.requires_grad() => add_leaf_grad(&mut leaf_grads, &mut leaf_index, meta.clone(), grad.clone()),
+            _ => unreachable!("roots are checked to require grad"),
+        }
+    }
+    let mut order: Vec<usize> = Vec::new();
+    while let Some(node) = stack.pop() {
+        order.push(node_key(&node));
+        for edge in node.edges.iter().flatten() {
+            if let Edge::Node(child) = edge {
+                let key = node_key(child);
+                states
+                    .entry(key)
+                    .or_insert_with(|| {
+                        stack.push(child.clone());
+                        NodeState { node: child.clone(), deps: 0, grad: None, run: true, capture: node_targets.get(&key).copied() }
+                    })
+                    .deps += 1;
+            }
+        }
+    }
+
+    // When only some gradients are wanted, skip nodes that cannot reach any of them.
+    if req.inputs.is_some() {
+        prune(&mut states, &order, &leaf_targets);
+    }
+
+    // 2. Execution.
+    let mut captured: Vec<Option<Tensor>> = vec![None; req.inputs.map_or(0, <[Tensor]>::len)];
+    let mut ready: Vec<NodeRef> = root_nodes.into_iter().filter(|n| states[&node_key(n)].deps == 0).collect();
+    let anomaly = is_anomaly_enabled();
+    while let Some(node) = ready.pop() {
+        let key = node_key(&node);
+        let (grad, run, capture) = {
+            let st = states.get_mut(&key).expect("discovered");
+            (st.grad.take(), st.run, st.capture)
+        };
+        let grad = match grad {
+            Some(g) => Some(apply_node_hooks(&node, g)?),
+            None => None,
+        };
+        if let (Some(i), Some(g)) = (capture, &grad) {
+            captured[i] = Some(accumulate(captured[i].take(), g.clone()));
+        }
+        let outputs: Grads = match (&grad, run) {
+            (Some(g), true) => call_rule(&node, g, &req, anomaly)?,
+            _ => Grads::new(),
+        };
+        for (i, edge) in node.edges.iter().enumerate() {
+            let Some(edge) = edge else { continue };
+            let g = outputs.get(i).cloned().flatten();
+            match edge {
+                Edge::Node(child) => {
+                    let st = states.get_mut(&node_key(child)).expect("discovered");
+                    if let Some(g) = g {
+                        st.grad = Some(accumulate(st.grad.take(), g));
+                    }
+                    st.deps -= 1;
+                    if st.deps == 0 {
+                        ready.push(child.clone());
+                    }
+                }
+                Edge::Leaf(weak) => {
+                    if let (Some(g), Some(meta)) = (g, weak.upgrade()) {
+                        add_leaf_grad(&mut leaf_grads, &mut leaf_index, meta, g);
+                    }
+                }
+            }
+        }
+    }
+
+    // 3. Leaves: hooks, then capture or accumulate into `.grad`.
+    for (meta, g) in leaf_grads {
+        let g = apply_hooks(&meta.hooks.lock().clone(), g);
+        if req.inputs.is_some() {
+            if let Some(&i) = leaf_targets.get(&meta_key(&meta)) {
+                captured[i] = Some(g);
+            }
+        } else {
+            accumulate_into_slot(&meta, g, req.create_graph);
+        }
+    }
+    Ok(captured)
+}
+
+fn add_leaf_grad(grads: &mut Vec<(Arc<GradMeta>, Tensor)>, index: &mut FxHashMap<usize, usize>, meta: Arc<GradMeta>, g: Tensor) {
+    match index.get(&meta_key(&meta)) {
+        Some(&i) => {
+            let acc = grads[i].1.clone();
+            grads[i].1 = accumulate(Some(acc), g);
+        }
+        None => {
+            index.insert(meta_key(&meta), grads.len());
+            grads.push((meta, g));
+        }
+    }
+}
+
+/// Marks which nodes must run: those from which an edge reaches a requested input.
+fn prune(states: &mut FxHashMap<usize, NodeState>, order: &[usize], leaf_targets: &FxHashMap<usize, usize>) {
+    // Children before parents, so each node sees its children's final `run` flags.
+    let topo = topological_order(states, order);
+    for key in topo.iter().rev() {
+        let node = states[key].node.clone();
+        let reaches = node.edges.iter().flatten().any(|e| match e {
+            Edge::Node(child) => {
+                let c = &states[&node_key(child)];
+                c.run || c.capture.is_some()
+            }
+            Edge::Leaf(w) => leaf_targets.contains_key(&(w.as_ptr() as usize)),
+        });
+        states.get_mut(key).expect("discovered").run = reaches;
+    }
+}
+
+/// Kahn's algorithm over the discovered subgraph: every node after all nodes that feed it.
+fn topological_order(states: &FxHashMap<usize, NodeState>, order: &[usize]) -> Vec<usize> {
+    let mut deps: FxHashMap<usize, usize> = states.iter().map(|(k, s)| (*k, s.deps)).collect();
+    let mut ready: Vec<usize> = order.iter().copied().filter(|k| deps[k] == 0).collect();
+    let mut topo = Vec::with_capacity(states.len());
+    while let Some(key) = ready.pop() {
+        topo.push(key);
+        for edge in states[&key].node.edges.iter().flatten() {
+            if let Edge::Node(child) = edge {
+                let ck = node_key(child);
+                let d = deps.get_mut(&ck).expect("discovered");
+                *d -= 1;
+                if *d == 0 {
+                    ready.push(ck);
+                }
+            }
+        }
+    }
+    topo
+}
+
+fn apply_hooks(hooks: &[crate::autograd::node::Hook], mut g: Tensor) -> Tensor {
+    for hook in hooks {
+        if let Some(replaced) = hook(&g) {
+            g = replaced;
+        }
+    }
+    g
+}
+
+/// Tensor hooks and retain_grad of the non-leaf tensor this node produced.
+fn apply_node_hooks(node: &NodeRef, g: Tensor) -> Result<Tensor> {
+    let Some(hooks) = node.hooks.get() else { return Ok(g) };
+    let list = hooks.hooks.lock().clone();
+    let g = apply_hooks(&list, g);
+    let retained = hooks.retained.lock().as_ref().and_then(std::sync::Weak::upgrade);
+    if let Some(meta) = retained {
+        let mut slot = meta.grad.lock();
+        let prev = slot.take();
+        *slot = Some(accumulate(prev, g.clone()));
+    }
+    Ok(g)
+}
+
+fn call_rule(node: &NodeRef, grad: &Tensor, req: &Request<'_>, anomaly: bool) -> Result<Grads> {
+    let ctx = Ctx { node, create_graph: req.create_graph };
+    let mut slot = node.backward.lock();
+    let Some(rule) = slot.as_ref() else {
+        return Err(Error::GraphReleased { node: node.name });
+    };
+    let outputs = rule.apply(&ctx, grad)?;
+    // Free saved tensors now unless asked to keep them. A rule that saved nothing
+    // (zero-sized closure) is kept, so running it again is allowed, as in PyTorch.
+    if !req.retain_graph && std::mem::size_of_val(&**rule) != 0 {
+        *slot = None;
+    }
+    drop(slot);
+    if anomaly {
+        for (i, g) in outputs.iter().enumerate() {
+            if let Some(what) = g.as_ref().and_then(Tensor::non_finite_kind) {
+                return Err(Error::Anomaly { node: node.name, what, input: i, location: node.location.to_string() });
+            }
+        }
+    }
+    Ok(outputs)
+}
+
+/// Adds `g` to a leaf's `.grad`: in place when no graph is wanted (handles to `.grad` see the
+/// sum, as in PyTorch), out of place under `create_graph` so the sum stays differentiable.
+fn accumulate_into_slot(meta: &GradMeta, g: Tensor, create_graph: bool) {
+    let mut slot = meta.grad.lock();
+    *slot = Some(match slot.take() {
+        None => {
+            if create_graph {
+                g
+            } else {
+                g.into_owned_grad()
+            }
+        }
+        Some(prev) if !create_graph && !prev.requires_grad() => {
+            prev.add_assign_no_grad(&g);
+            prev
+        }
+        Some(prev) => prev.add_for_grad(&g),
+    });
+}

@@ -1,0 +1,254 @@
+//! Making tensors: constants, ranges, random values, identity, nested literals, dtype casts.
+
+use crate::autograd::node::{record, rule};
+use crate::ops::grads;
+use crate::random;
+use crate::tensor::{with_dtype, Tensor};
+use crate::DType;
+
+impl Tensor {
+    /// A tensor of `shape` filled with `value`, of the given dtype.
+    pub fn full_with(shape: &[usize], value: f64, dtype: DType) -> Tensor {
+        let n: usize = shape.iter().product();
+        with_dtype!(dtype, T => Tensor::from_elems(vec![value as T; n], shape))
+    }
+
+    /// An f32 tensor of `shape` filled with `value`, like `torch.full`.
+    ///
+    /// ```
+    /// use tensorgrad::Tensor;
+    /// assert_eq!(Tensor::full(&[2], 7.0).to_vec::<f32>(), vec![7.0, 7.0]);
+    /// ```
+    pub fn full(shape: &[usize], value: f64) -> Tensor {
+        Tensor::full_with(shape, value, DType::F32)
+    }
+
+    /// An f32 tensor of zeros, like `torch.zeros`.
+    ///
+    /// ```
+    /// use tensorgrad::Tensor;
+    /// assert_eq!(Tensor::zeros(&[2, 3]).shape(), &[2, 3]);
+    /// ```
+    pub fn zeros(shape: &[usize]) -> Tensor {
+        Tensor::full(shape, 0.0)
+    }
+
+    /// An f32 tensor of ones, like `torch.ones`.
+    pub fn ones(shape: &[usize]) -> Tensor {
+        Tensor::full(shape, 1.0)
+    }
+
+    /// Zeros of the given dtype.
+    pub fn zeros_dtype(shape: &[usize], dtype: DType) -> Tensor {
+        Tensor::full_with(shape, 0.0, dtype)
+    }
+
+    /// Ones of the given dtype.
+    pub fn ones_dtype(shape: &[usize], dtype: DType) -> Tensor {
+        Tensor::full_with(shape, 1.0, dtype)
+    }
+
+    /// Zeros with `t`'s shape and dtype, like `torch.zeros_like`.
+    pub fn zeros_like(t: &Tensor) -> Tensor {
+        Tensor::full_with(t.shape(), 0.0, t.dtype())
+    }
+
+    /// Ones with `t`'s shape and dtype, like `torch.ones_like`.
+    pub fn ones_like(t: &Tensor) -> Tensor {
+        Tensor::full_with(t.shape(), 1.0, t.dtype())
+    }
+
+    /// `value` everywhere, with `t`'s shape and dtype, like `torch.full_like`.
+    pub fn full_like(t: &Tensor, value: f64) -> Tensor {
+        Tensor::full_with(t.shape(), value, t.dtype())
+    }
+
+    /// `steps` evenly spaced f32 values from `start` to `end` inclusive, like
+    /// `torch.linspace` (computed from both ends, as PyTorch does, so the last value is `end`).
+    ///
+    /// ```
+    /// use tensorgrad::Tensor;
+    /// assert_eq!(Tensor::linspace(0.0, 1.0, 5).to_vec::<f32>(), vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+    /// ```
+    pub fn linspace(start: f64, end: f64, steps: usize) -> Tensor {
+        Tensor::linspace_with(start, end, steps, DType::F32)
+    }
+
+    /// [`linspace`](Self::linspace) with a dtype.
+    pub fn linspace_with(start: f64, end: f64, steps: usize, dtype: DType) -> Tensor {
+        with_dtype!(dtype, T => {
+            let (s, e) = (start as T, end as T);
+            let step = if steps > 1 { (e - s) / (steps - 1) as T } else { 0.0 };
+            let half = steps / 2;
+            let v: Vec<T> = (0..steps).map(|i| if i < half { s + step * i as T } else { e - step * (steps - i - 1) as T }).collect();
+            Tensor::from_elems(v, &[steps])
+        })
+    }
+
+    /// f32 values `start, start + step, ...` below `end`, like `torch.arange`.
+    ///
+    /// # Panics
+    /// If `step` is zero or has the wrong sign for the range, or a bound is not finite.
+    ///
+    /// ```
+    /// use tensorgrad::Tensor;
+    /// assert_eq!(Tensor::arange(0.0, 3.0, 1.0).to_vec::<f32>(), vec![0.0, 1.0, 2.0]);
+    /// ```
+    #[track_caller]
+    pub fn arange(start: f64, end: f64, step: f64) -> Tensor {
+        Tensor::arange_with(start, end, step, DType::F32)
+    }
+
+    /// [`arange`](Self::arange) with a dtype.
+    ///
+    /// # Panics
+    /// As [`arange`](Self::arange).
+    #[track_caller]
+    pub fn arange_with(start: f64, end: f64, step: f64, dtype: DType) -> Tensor {
+        assert!(start.is_finite() && end.is_finite(), "arange: start ({start}) and end ({end}) must be finite");
+        assert!(step != 0.0 && ((end - start) / step) >= 0.0, "arange: step {step} cannot go from {start} to {end}; use a non-zero step with the sign of end - start");
+        let n = ((end - start) / step).ceil() as usize;
+        with_dtype!(dtype, T => Tensor::from_elems((0..n).map(|i| (start + i as f64 * step) as T).collect::<Vec<T>>(), &[n]))
+    }
+
+    /// Uniform f32 samples in [0, 1), like `torch.rand`; same numbers as PyTorch for the same
+    /// [`manual_seed`](crate::manual_seed).
+    pub fn rand(shape: &[usize]) -> Tensor {
+        Tensor::rand_with(shape, DType::F32)
+    }
+
+    /// [`rand`](Self::rand) with a dtype.
+    pub fn rand_with(shape: &[usize], dtype: DType) -> Tensor {
+        let n = shape.iter().product();
+        match dtype {
+            DType::F32 => Tensor::from_elems(random::uniform_f32(n), shape),
+            DType::F64 => Tensor::from_elems(random::uniform_f64(n), shape),
+        }
+    }
+
+    /// Standard normal f32 samples, like `torch.randn` (same algorithm and generator as
+    /// PyTorch's CPU `randn`, so a seed gives the same values up to float rounding).
+    pub fn randn(shape: &[usize]) -> Tensor {
+        Tensor::randn_with(shape, DType::F32)
+    }
+
+    /// [`randn`](Self::randn) with a dtype.
+    pub fn randn_with(shape: &[usize], dtype: DType) -> Tensor {
+        let n = shape.iter().product();
+        match dtype {
+            DType::F32 => Tensor::from_elems(random::normal_f32(n), shape),
+            DType::F64 => Tensor::from_elems(random::normal_f64(n), shape),
+        }
+    }
+
+    /// Uniform samples in [low, high) with `t`'s shape and dtype (used by `nn::init`).
+    pub fn uniform_like(t: &Tensor, low: f64, high: f64) -> Tensor {
+        Tensor::rand_with(t.shape(), t.dtype()).mul_scalar(high - low).add_scalar(low)
+    }
+
+    /// The `n × n` f32 identity matrix, like `torch.eye`.
+    ///
+    /// ```
+    /// use tensorgrad::Tensor;
+    /// assert_eq!(Tensor::eye(2).to_vec::<f32>(), vec![1.0, 0.0, 0.0, 1.0]);
+    /// ```
+    pub fn eye(n: usize) -> Tensor {
+        Tensor::eye_with(n, DType::F32)
+    }
+
+    /// [`eye`](Self::eye) with a dtype.
+    pub fn eye_with(n: usize, dtype: DType) -> Tensor {
+        with_dtype!(dtype, T => {
+            let mut v = vec![0.0 as T; n * n];
+            for i in 0..n {
+                v[i * n + i] = 1.0;
+            }
+            Tensor::from_elems(v, &[n, n])
+        })
+    }
+
+    /// Builds a tensor from a nested array literal; what the [`tensor!`](crate::tensor!) macro
+    /// calls. Numbers become `dtype` elements.
+    pub fn from_nested<N: NestedData + ?Sized>(data: &N, dtype: DType) -> Tensor {
+        let mut shape = Vec::new();
+        data.shape_into(&mut shape);
+        let mut values = Vec::with_capacity(shape.iter().product());
+        data.flatten_into(&mut values);
+        with_dtype!(dtype, T => Tensor::from_elems(values.into_iter().map(|v| v as T).collect::<Vec<T>>(), &shape))
+    }
+
+    /// A copy converted to `dtype` (the tensor itself if it already has it), like
+    /// `tensor.to(dtype)`; grad_fn `ToCopyBackward0`, whose gradient converts back.
+    ///
+    /// ```
+    /// use tensorgrad::{tensor, DType};
+    /// assert_eq!(tensor!([1.5]).to_dtype(DType::F64).dtype(), DType::F64);
+    /// ```
+    #[track_caller]
+    pub fn to_dtype(&self, dtype: DType) -> Tensor {
+        if dtype == self.dtype() {
+            return self.clone();
+        }
+        let out = with_dtype!(dtype, T => Tensor::from_elems(self.to_vec::<T>(), self.shape()));
+        let from = self.dtype();
+        record(out, "ToCopyBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.to_dtype(from))])))
+    }
+}
+
+/// Nested arrays of numbers that [`tensor!`](crate::tensor!) accepts: `f64`, `f32`, `i32`,
+/// `i64`, and arrays of those, nested to any depth. Arrays are rectangular by construction.
+pub trait NestedData {
+    /// Appends this level's size and the sizes below it.
+    fn shape_into(&self, shape: &mut Vec<usize>);
+    /// Appends the numbers in row-major order.
+    fn flatten_into(&self, out: &mut Vec<f64>);
+}
+
+macro_rules! nested_number {
+    ($($t:ty),*) => {$(
+        impl NestedData for $t {
+            fn shape_into(&self, _: &mut Vec<usize>) {}
+            fn flatten_into(&self, out: &mut Vec<f64>) {
+                out.push(*self as f64);
+            }
+        }
+    )*};
+}
+nested_number!(f64, f32, i32, i64);
+
+impl<T: NestedData, const N: usize> NestedData for [T; N] {
+    fn shape_into(&self, shape: &mut Vec<usize>) {
+        shape.push(N);
+        if let Some(first) = self.first() {
+            first.shape_into(shape);
+        }
+    }
+    fn flatten_into(&self, out: &mut Vec<f64>) {
+        for x in self {
+            x.flatten_into(out);
+        }
+    }
+}
+
+/// Creates a tensor from a number or a nested array literal, like `torch.tensor`. The dtype
+/// is f32 unless given as a second argument.
+///
+/// ```
+/// use tensorgrad::{tensor, DType};
+/// let s = tensor!(3.0);                              // 0-d
+/// let v = tensor!([1.0, 2.0, 3.0]);                  // shape [3]
+/// let m = tensor!([[1.0, 2.0], [3.0, 4.0]]);         // shape [2, 2]
+/// let d = tensor!([0.1, 0.2], DType::F64);           // f64, no f32 rounding
+/// assert_eq!((s.dim(), v.shape(), m.shape()), (0, &[3][..], &[2, 2][..]));
+/// assert_eq!(d.to_vec::<f64>(), vec![0.1, 0.2]);
+/// ```
+#[macro_export]
+macro_rules! tensor {
+    ($data:expr $(,)?) => {
+        $crate::Tensor::from_nested(&$data, $crate::DType::F32)
+    };
+    ($data:expr, $dtype:expr $(,)?) => {
+        $crate::Tensor::from_nested(&$data, $dtype)
+    };
+}
+

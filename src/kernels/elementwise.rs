@@ -1,0 +1,161 @@
+//! Element-wise maps: unary, binary with broadcasting, and in-place updates.
+
+use super::strided::Walk;
+use super::{PAR_CHUNK, PAR_MIN};
+use crate::element::Element;
+use crate::layout::Layout;
+use rayon::prelude::*;
+
+/// `f` over every element of `src` (any layout), row-major output.
+pub(crate) fn unary<T: Element, F>(src: &[T], layout: &Layout, f: F) -> Vec<T>
+where
+    F: Fn(T) -> T + Sync,
+{
+    if let Some(r) = layout.contiguous_range() {
+        return map_slice(&src[r], &f);
+    }
+    let walk = Walk::new(&layout.shape, [&layout.strides], [layout.offset]);
+    collect_rows(&walk, |out: &mut [T], [o]: [usize; 1], [s]: [usize; 1]| {
+        for (i, v) in out.iter_mut().enumerate() {
+            *v = f(src[o + i * s]);
+        }
+    })
+}
+
+/// `f(a, b)` over the broadcast of two operands whose layouts are already broadcast to
+/// `shape` (stride 0 on broadcast dims).
+pub(crate) fn binary<T: Element, F>(a: &[T], la: &Layout, b: &[T], lb: &Layout, shape: &[usize], f: F) -> Vec<T>
+where
+    F: Fn(T, T) -> T + Sync,
+{
+    let walk = Walk::new(shape, [&la.strides, &lb.strides], [la.offset, lb.offset]);
+    let n = walk.inner();
+    collect_rows(&walk, |out: &mut [T], [oa, ob]: [usize; 2], strides| match strides {
+        // The cases that cover nearly all real use; each is a loop the compiler vectorises.
+        [1, 1] => {
+            for ((o, &x), &y) in out.iter_mut().zip(&a[oa..oa + n]).zip(&b[ob..ob + n]) {
+                *o = f(x, y);
+            }
+        }
+        [1, 0] => {
+            let y = b[ob];
+            for (o, &x) in out.iter_mut().zip(&a[oa..oa + n]) {
+                *o = f(x, y);
+            }
+        }
+        [0, 1] => {
+            let x = a[oa];
+            for (o, &y) in out.iter_mut().zip(&b[ob..ob + n]) {
+                *o = f(x, y);
+            }
+        }
+        [sa, sb] => {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = f(a[oa + i * sa], b[ob + i * sb]);
+            }
+        }
+    })
+}
+
+/// Fills a new row-major buffer of the walk's size, calling `row(out_row, offsets, strides)`
+/// for each inner run; runs in parallel for large outputs.
+fn collect_rows<T: Element, const N: usize, R>(walk: &Walk<N>, row: R) -> Vec<T>
+where
+    R: Fn(&mut [T], [usize; N], [usize; N]) + Sync,
+{
+    let inner = walk.inner();
+    let rows = walk.rows();
+    let total = inner * rows;
+    let mut out = vec![T::ZERO; total];
+    if total == 0 {
+        return out;
+    }
+    let strides = walk.inner_strides();
+    if total < PAR_MIN {
+        walk.for_rows(0, rows, |r, offs| row(&mut out[r * inner..(r + 1) * inner], offs, strides));
+        return out;
+    }
+    if rows == 1 {
+        // One long run: split it.
+        out.par_chunks_mut(PAR_CHUNK).enumerate().for_each(|(c, chunk)| {
+            let offs = std::array::from_fn(|k| walk.offsets[k] + c * PAR_CHUNK * strides[k]);
+            row(chunk, offs, strides);
+        });
+        return out;
+    }
+    let rows_per_task = (PAR_CHUNK / inner).max(1);
+    out.par_chunks_mut(rows_per_task * inner).enumerate().for_each(|(c, chunk)| {
+        let start = c * rows_per_task;
+        let end = (start + rows_per_task).min(rows);
+        walk.for_rows(start, end, |r, offs| {
+            let local = (r - start) * inner;
+            row(&mut chunk[local..local + inner], offs, strides);
+        });
+    });
+    out
+}
+
+fn map_slice<T: Element, F: Fn(T) -> T + Sync>(src: &[T], f: &F) -> Vec<T> {
+    if src.len() < PAR_MIN {
+        return src.iter().map(|&x| f(x)).collect();
+    }
+    let mut out = vec![T::ZERO; src.len()];
+    out.par_chunks_mut(PAR_CHUNK).zip(src.par_chunks(PAR_CHUNK)).for_each(|(o, s)| {
+        for (o, &x) in o.iter_mut().zip(s) {
+            *o = f(x);
+        }
+    });
+    out
+}
+
+/// `dst[i] = f(dst[i], src[i])` in place, `src` broadcast to `dst`'s layout.
+pub(crate) fn update_in_place<T: Element, F>(dst: &mut [T], ld: &Layout, src: &[T], ls: &Layout, f: F)
+where
+    F: Fn(T, T) -> T + Sync,
+{
+    let walk = Walk::new(&ld.shape, [&ld.strides, &ls.strides], [ld.offset, ls.offset]);
+    let n = walk.inner();
+    let [sd, ss] = walk.inner_strides();
+    if ld.is_contiguous() && ls.is_contiguous() && ls.shape == ld.shape && ld.numel() >= PAR_MIN {
+        let d = &mut dst[ld.offset..ld.offset + ld.numel()];
+        let s = &src[ls.offset..ls.offset + ls.numel()];
+        d.par_chunks_mut(PAR_CHUNK).zip(s.par_chunks(PAR_CHUNK)).for_each(|(d, s)| {
+            for (d, &s) in d.iter_mut().zip(s) {
+                *d = f(*d, s);
+            }
+        });
+        return;
+    }
+    walk.for_rows(0, walk.rows(), |_, [od, os]| {
+        for i in 0..n {
+            let di = od + i * sd;
+            dst[di] = f(dst[di], src[os + i * ss]);
+        }
+    });
+}
+
+/// `dst[i] = f(dst[i])` in place.
+pub(crate) fn map_in_place<T: Element, F: Fn(T) -> T + Sync>(dst: &mut [T], ld: &Layout, f: F) {
+    if let Some(r) = ld.contiguous_range() {
+        let d = &mut dst[r];
+        if d.len() >= PAR_MIN {
+            d.par_chunks_mut(PAR_CHUNK).for_each(|c| c.iter_mut().for_each(|x| *x = f(*x)));
+        } else {
+            d.iter_mut().for_each(|x| *x = f(*x));
+        }
+        return;
+    }
+    let walk = Walk::new(&ld.shape, [&ld.strides], [ld.offset]);
+    let n = walk.inner();
+    let [sd] = walk.inner_strides();
+    walk.for_rows(0, walk.rows(), |_, [od]| {
+        for i in 0..n {
+            dst[od + i * sd] = f(dst[od + i * sd]);
+        }
+    });
+}
+
+/// Row-major copy of any layout.
+pub(crate) fn to_contiguous<T: Element>(src: &[T], layout: &Layout) -> Vec<T> {
+    unary(src, layout, |x| x)
+}

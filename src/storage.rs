@@ -1,0 +1,59 @@
+//! Shared, versioned element buffers. Views share one `Storage`; in-place ops bump its version
+//! so backward can tell that a tensor it saved has changed (PyTorch's version counter).
+
+use crate::DType;
+use parking_lot::{RwLock, RwLockReadGuard, RwLockWriteGuard};
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The elements of a storage, tagged by dtype.
+#[doc(hidden)]
+#[derive(Clone, Debug)]
+pub enum Buffer {
+    /// f32 elements.
+    F32(Vec<f32>),
+    /// f64 elements.
+    F64(Vec<f64>),
+}
+
+impl Buffer {
+    pub(crate) fn dtype(&self) -> DType {
+        match self {
+            Buffer::F32(_) => DType::F32,
+            Buffer::F64(_) => DType::F64,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        match self {
+            Buffer::F32(v) => v.len(),
+            Buffer::F64(v) => v.len(),
+        }
+    }
+}
+
+/// One allocation of elements, shared by every view of it.
+pub(crate) struct Storage {
+    buf: RwLock<Buffer>,
+    version: AtomicU64,
+}
+
+impl Storage {
+    pub(crate) fn new(buf: Buffer) -> Self {
+        Storage { buf: RwLock::new(buf), version: AtomicU64::new(0) }
+    }
+
+    /// Read access. Recursive so `x * x` (two reads of one storage) cannot deadlock.
+    pub(crate) fn read(&self) -> RwLockReadGuard<'_, Buffer> {
+        self.buf.read_recursive()
+    }
+
+    /// Write access for in-place ops; bumps the version.
+    pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Buffer> {
+        self.version.fetch_add(1, Ordering::Relaxed);
+        self.buf.write()
+    }
+
+    pub(crate) fn version(&self) -> u64 {
+        self.version.load(Ordering::Relaxed)
+    }
+}
