@@ -1,6 +1,7 @@
 //! Making tensors: constants, ranges, random values, identity, nested literals, dtype casts.
 
 use crate::autograd::node::{record, rule};
+use crate::forward_ad::jvp;
 use crate::ops::grads;
 use crate::random;
 use crate::tensor::{with_dtype, Tensor};
@@ -191,7 +192,8 @@ impl Tensor {
         }
         let out = with_dtype!(dtype, T => Tensor::from_elems(self.to_vec::<T>(), self.shape()));
         let from = self.dtype();
-        record(out, "ToCopyBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.to_dtype(from))])))
+        let out = record(out, "ToCopyBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.to_dtype(from))])));
+        jvp(out, &[self], |t| t[0].as_ref().map(|t| t.to_dtype(dtype)))
     }
 }
 

@@ -22,6 +22,8 @@ mod display;
 pub mod dtype;
 mod element;
 mod error;
+pub mod forward_ad;
+pub mod gradcheck;
 mod kernels;
 mod layout;
 mod ops;

@@ -36,6 +36,8 @@ pub(crate) struct Inner {
     /// Autograd state of a leaf (requires_grad, .grad, hooks) or of a non-leaf that retains
     /// its gradient. Created on first use so plain tensors carry none.
     pub meta: OnceLock<Arc<GradMeta>>,
+    /// Forward-mode tangent of a dual tensor (see `forward_ad`).
+    pub tangent: Option<Tensor>,
 }
 
 /// Runs `$body` with `$T` bound to the element type matching `$dtype`.
@@ -59,7 +61,7 @@ impl Tensor {
     // ----- construction (crate-internal) -----
 
     pub(crate) fn from_parts(storage: Arc<Storage>, layout: Layout, dtype: DType, grad_fn: Option<NodeRef>) -> Tensor {
-        Tensor(Arc::new(Inner { storage, layout, dtype, grad_fn, meta: OnceLock::new() }))
+        Tensor(Arc::new(Inner { storage, layout, dtype, grad_fn, meta: OnceLock::new(), tangent: None }))
     }
 
     /// A fresh contiguous tensor owning `buf`, with no autograd history.

@@ -5,6 +5,7 @@ use super::{grad_if, grads, map_binary, map_unary};
 use crate::autograd::node::{record, rule};
 use crate::autograd::saved::SavedTensor;
 use crate::error::{OrPanic, Result};
+use crate::forward_ad::{add_opt, jvp};
 use crate::tensor::Tensor;
 
 impl Tensor {
@@ -23,9 +24,10 @@ impl Tensor {
     pub fn try_add(&self, other: &Tensor) -> Result<Tensor> {
         let out = map_binary!("add", self, other, |x, y| x + y)?;
         let (sa, sb) = (self.shape().to_vec(), other.shape().to_vec());
-        Ok(record(out, "AddBackward0", &[self, other], |_| {
+        let out = record(out, "AddBackward0", &[self, other], |_| {
             rule(move |ctx, g| Ok(grads![grad_if(ctx.needs(0), || Ok(g.sum_to_shape(&sa)))?, grad_if(ctx.needs(1), || Ok(g.sum_to_shape(&sb)))?]))
-        }))
+        });
+        Ok(jvp(out, &[self, other], |t| add_opt(t[0].clone(), t[1].clone())))
     }
 
     /// Element-wise `self - other` with broadcasting.
@@ -33,9 +35,10 @@ impl Tensor {
     pub fn try_sub(&self, other: &Tensor) -> Result<Tensor> {
         let out = map_binary!("sub", self, other, |x, y| x - y)?;
         let (sa, sb) = (self.shape().to_vec(), other.shape().to_vec());
-        Ok(record(out, "SubBackward0", &[self, other], |_| {
+        let out = record(out, "SubBackward0", &[self, other], |_| {
             rule(move |ctx, g| Ok(grads![grad_if(ctx.needs(0), || Ok(g.sum_to_shape(&sa)))?, grad_if(ctx.needs(1), || Ok(g.neg().sum_to_shape(&sb)))?]))
-        }))
+        });
+        Ok(jvp(out, &[self, other], |t| add_opt(t[0].clone(), t[1].as_ref().map(Tensor::neg))))
     }
 
     /// Element-wise `self * other` with broadcasting.
@@ -43,7 +46,7 @@ impl Tensor {
     pub fn try_mul(&self, other: &Tensor) -> Result<Tensor> {
         let out = map_binary!("mul", self, other, |x, y| x * y)?;
         let (sa, sb) = (self.shape().to_vec(), other.shape().to_vec());
-        Ok(record(out, "MulBackward0", &[self, other], |needs| {
+        let out = record(out, "MulBackward0", &[self, other], |needs| {
             let a = needs[1].then(|| SavedTensor::input(self));
             let b = needs[0].then(|| SavedTensor::input(other));
             rule(move |ctx, g| {
@@ -52,7 +55,8 @@ impl Tensor {
                     grad_if(ctx.needs(1), || Ok((g * a.as_ref().expect("saved").get(ctx)?).sum_to_shape(&sb)))?,
                 ])
             })
-        }))
+        });
+        Ok(jvp(out, &[self, other], |t| add_opt(t[0].as_ref().map(|ta| ta * other), t[1].as_ref().map(|tb| self * tb))))
     }
 
     /// Element-wise `self / other` with broadcasting (IEEE: `x / 0` is ±inf or NaN).
@@ -60,7 +64,7 @@ impl Tensor {
     pub fn try_div(&self, other: &Tensor) -> Result<Tensor> {
         let out = map_binary!("div", self, other, |x, y| x / y)?;
         let (sa, sb) = (self.shape().to_vec(), other.shape().to_vec());
-        Ok(record(out, "DivBackward0", &[self, other], |needs| {
+        let out = record(out, "DivBackward0", &[self, other], |needs| {
             let a = needs[1].then(|| SavedTensor::input(self));
             let b = SavedTensor::input(other);
             rule(move |ctx, g| {
@@ -73,7 +77,8 @@ impl Tensor {
                     })?,
                 ])
             })
-        }))
+        });
+        Ok(jvp(out, &[self, other], |t| add_opt(t[0].as_ref().map(|ta| ta / other), t[1].as_ref().map(|tb| -(self * tb) / (other * other)))))
     }
 
     /// `self + other` with broadcasting.
@@ -117,35 +122,40 @@ impl Tensor {
     #[track_caller]
     pub fn add_scalar(&self, s: f64) -> Tensor {
         let out = map_unary!(self, |x| x + s as T);
-        record(out, "AddBackward0", &[self], |_| rule(|_, g| Ok(grads![Some(g.clone())])))
+        let out = record(out, "AddBackward0", &[self], |_| rule(|_, g| Ok(grads![Some(g.clone())])));
+        jvp(out, &[self], |t| t[0].clone())
     }
 
     /// `self - s` for a number `s`.
     #[track_caller]
     pub fn sub_scalar(&self, s: f64) -> Tensor {
         let out = map_unary!(self, |x| x - s as T);
-        record(out, "SubBackward0", &[self], |_| rule(|_, g| Ok(grads![Some(g.clone())])))
+        let out = record(out, "SubBackward0", &[self], |_| rule(|_, g| Ok(grads![Some(g.clone())])));
+        jvp(out, &[self], |t| t[0].clone())
     }
 
     /// `s - self` for a number `s` (PyTorch's `RsubBackward1`, as in `2 - x`).
     #[track_caller]
     pub fn rsub_scalar(&self, s: f64) -> Tensor {
         let out = map_unary!(self, |x| s as T - x);
-        record(out, "RsubBackward1", &[self], |_| rule(|_, g| Ok(grads![Some(g.neg())])))
+        let out = record(out, "RsubBackward1", &[self], |_| rule(|_, g| Ok(grads![Some(g.neg())])));
+        jvp(out, &[self], |t| t[0].as_ref().map(Tensor::neg))
     }
 
     /// `self * s` for a number `s`.
     #[track_caller]
     pub fn mul_scalar(&self, s: f64) -> Tensor {
         let out = map_unary!(self, |x| x * s as T);
-        record(out, "MulBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.mul_scalar(s))])))
+        let out = record(out, "MulBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.mul_scalar(s))])));
+        jvp(out, &[self], |t| t[0].as_ref().map(|t| t.mul_scalar(s)))
     }
 
     /// `self / s` for a number `s`.
     #[track_caller]
     pub fn div_scalar(&self, s: f64) -> Tensor {
         let out = map_unary!(self, |x| x / s as T);
-        record(out, "DivBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.div_scalar(s))])))
+        let out = record(out, "DivBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.div_scalar(s))])));
+        jvp(out, &[self], |t| t[0].as_ref().map(|t| t.div_scalar(s)))
     }
 
     /// `s / self` for a number `s`; like PyTorch, computed as `self.reciprocal() * s`.
@@ -158,7 +168,8 @@ impl Tensor {
     #[track_caller]
     pub fn neg(&self) -> Tensor {
         let out = map_unary!(self, |x| -x);
-        record(out, "NegBackward0", &[self], |_| rule(|_, g| Ok(grads![Some(g.neg())])))
+        let out = record(out, "NegBackward0", &[self], |_| rule(|_, g| Ok(grads![Some(g.neg())])));
+        jvp(out, &[self], |t| t[0].as_ref().map(Tensor::neg))
     }
 
     /// Element-wise `1 / self`, like `torch.reciprocal`.
@@ -170,12 +181,13 @@ impl Tensor {
     #[track_caller]
     pub fn reciprocal(&self) -> Tensor {
         let out = map_unary!(self, |x| 1.0 / x);
-        record(out.clone(), "ReciprocalBackward0", &[self], |_| {
+        let out = record(out.clone(), "ReciprocalBackward0", &[self], |_| {
             let out = SavedTensor::output(&out);
             rule(move |ctx, g| {
                 let r = out.get(ctx)?;
                 Ok(grads![Some(-(g * &r * &r))])
             })
-        })
+        });
+        jvp(out.clone(), &[self], |t| t[0].as_ref().map(|t| -(t * &out * &out)))
     }
 }

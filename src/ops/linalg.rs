@@ -4,6 +4,7 @@ use super::{grad_if, grads};
 use crate::autograd::node::{record, rule};
 use crate::autograd::saved::SavedTensor;
 use crate::error::{Error, OrPanic, Result};
+use crate::forward_ad::{add_opt, jvp};
 use crate::kernels::matmul::{matmul as gemm_kernel, Mat};
 use crate::layout::{normalize_dim, try_broadcast};
 use crate::tensor::{with_dtype, Tensor};
@@ -99,23 +100,24 @@ impl Tensor {
         });
         let name = if batch.is_empty() { "MmBackward0" } else { "BmmBackward0" };
         let (sa, sb) = (self.shape().to_vec(), other.shape().to_vec());
-        let batch = batch.to_vec();
-        record(out, name, &[self, other], |needs| {
+        let batch_dims = batch.to_vec();
+        let out = record(out, name, &[self, other], |needs| {
             let a = needs[1].then(|| SavedTensor::input(self));
             let b = needs[0].then(|| SavedTensor::input(other));
             rule(move |ctx, g| {
                 Ok(grads![
                     grad_if(ctx.needs(0), || {
                         let bt = b.as_ref().expect("saved").get(ctx)?.transpose(-1, -2);
-                        Ok(g.matmul_batched(&bt, &batch).sum_to_shape(&sa))
+                        Ok(g.matmul_batched(&bt, &batch_dims).sum_to_shape(&sa))
                     })?,
                     grad_if(ctx.needs(1), || {
                         let at = a.as_ref().expect("saved").get(ctx)?.transpose(-1, -2);
-                        Ok(at.matmul_batched(g, &batch).sum_to_shape(&sb))
+                        Ok(at.matmul_batched(g, &batch_dims).sum_to_shape(&sb))
                     })?,
                 ])
             })
-        })
+        });
+        jvp(out, &[self, other], |t| add_opt(t[0].as_ref().map(|ta| ta.matmul_batched(other, batch)), t[1].as_ref().map(|tb| self.matmul_batched(tb, batch))))
     }
 
     /// Dot product of two 1-D tensors of equal length, a 0-d tensor (grad_fn `DotBackward0`).
@@ -140,7 +142,7 @@ impl Tensor {
             return Err(Error::shape("dot", self.shape(), other.shape(), "dot needs two 1-D tensors of the same length; use matmul or mul for other shapes"));
         }
         let out = crate::no_grad(|| (self * other).sum());
-        Ok(record(out, "DotBackward0", &[self, other], |needs| {
+        let out = record(out, "DotBackward0", &[self, other], |needs| {
             let a = needs[1].then(|| SavedTensor::input(self));
             let b = needs[0].then(|| SavedTensor::input(other));
             rule(move |ctx, g| {
@@ -149,7 +151,8 @@ impl Tensor {
                     grad_if(ctx.needs(1), || Ok(g * a.as_ref().expect("saved").get(ctx)?))?,
                 ])
             })
-        }))
+        });
+        Ok(jvp(out, &[self, other], |t| add_opt(t[0].as_ref().map(|ta| ta.dot(other)), t[1].as_ref().map(|tb| self.dot(tb)))))
     }
 
     /// Cross product along the last dim, which must have size 3 (`torch.linalg.cross`);
@@ -194,7 +197,7 @@ impl Tensor {
             (&a1 * &b2 - &a2 * &b1).embed_in_zeros(&shape, d, 0) + (&a2 * &b0 - &a0 * &b2).embed_in_zeros(&shape, d, 1) + (&a0 * &b1 - &a1 * &b0).embed_in_zeros(&shape, d, 2)
         });
         let (sa, sb) = (self.shape().to_vec(), other.shape().to_vec());
-        Ok(record(out, "LinalgCrossBackward0", &[self, other], |needs| {
+        let out = record(out, "LinalgCrossBackward0", &[self, other], |needs| {
             let a = needs[1].then(|| SavedTensor::input(self));
             let b = needs[0].then(|| SavedTensor::input(other));
             rule(move |ctx, g| {
@@ -204,6 +207,8 @@ impl Tensor {
                     grad_if(ctx.needs(1), || Ok(g.try_cross_dim(&a.as_ref().expect("saved").get(ctx)?, dim)?.sum_to_shape(&sb)))?,
                 ])
             })
-        }))
+        });
+        let cross = |a: &Tensor, b: &Tensor| a.try_cross_dim(b, dim).expect("shapes checked above");
+        Ok(jvp(out, &[self, other], |t| add_opt(t[0].as_ref().map(|ta| cross(ta, other)), t[1].as_ref().map(|tb| cross(self, tb)))))
     }
 }

@@ -3,6 +3,7 @@
 use super::{grads, map_unary};
 use crate::autograd::node::{record, rule};
 use crate::autograd::saved::SavedTensor;
+use crate::forward_ad::jvp;
 use crate::tensor::Tensor;
 
 impl Tensor {
@@ -24,15 +25,14 @@ impl Tensor {
             3 => map_unary!(self, |x| x * x * x),
             _ => map_unary!(self, |x| x.powi(n)),
         };
-        record(out, "PowBackward0", &[self], |_| {
+        let out = record(out, "PowBackward0", &[self], |_| {
             let x = SavedTensor::input(self);
             rule(move |ctx, g| {
                 let x = x.get(ctx)?;
-                // d/dx xⁿ = n·xⁿ⁻¹; n = 0 gives exact zeros (not 0·x⁻¹, which is NaN at 0).
-                let d = if n == 0 { Tensor::zeros_like(&x) } else { x.powi(n - 1).mul_scalar(n as f64) };
-                Ok(grads![Some(g * d)])
+                Ok(grads![Some(g * powi_derivative(&x, n))])
             })
-        })
+        });
+        jvp(out, &[self], |t| t[0].as_ref().map(|t| t * powi_derivative(self, n)))
     }
 
     /// Element-wise `self ** e` for a float `e` (grad_fn `PowBackward0`). Negative bases with
@@ -55,13 +55,31 @@ impl Tensor {
         } else {
             map_unary!(self, |x| x.powf(e as T))
         };
-        record(out, "PowBackward0", &[self], |_| {
+        let out = record(out, "PowBackward0", &[self], |_| {
             let x = SavedTensor::input(self);
             rule(move |ctx, g| {
                 let x = x.get(ctx)?;
-                let d = if e == 0.0 { Tensor::zeros_like(&x) } else { x.powf(e - 1.0).mul_scalar(e) };
-                Ok(grads![Some(g * d)])
+                Ok(grads![Some(g * powf_derivative(&x, e))])
             })
-        })
+        });
+        jvp(out, &[self], |t| t[0].as_ref().map(|t| t * powf_derivative(self, e)))
+    }
+}
+
+/// d/dx xⁿ = n·xⁿ⁻¹; n = 0 gives exact zeros (not 0·x⁻¹, which is NaN at 0).
+fn powi_derivative(x: &Tensor, n: i32) -> Tensor {
+    if n == 0 {
+        Tensor::zeros_like(x)
+    } else {
+        x.powi(n - 1).mul_scalar(n as f64)
+    }
+}
+
+/// d/dx xᵉ = e·xᵉ⁻¹; e = 0 gives exact zeros.
+fn powf_derivative(x: &Tensor, e: f64) -> Tensor {
+    if e == 0.0 {
+        Tensor::zeros_like(x)
+    } else {
+        x.powf(e - 1.0).mul_scalar(e)
     }
 }

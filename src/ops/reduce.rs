@@ -3,6 +3,7 @@
 use super::grads;
 use crate::autograd::node::{record, rule};
 use crate::error::{Error, OrPanic, Result};
+use crate::forward_ad::jvp;
 use crate::kernels::reduce::{reduce_dims, sum_all};
 use crate::layout::normalize_dim;
 use crate::tensor::{with_dtype, Tensor};
@@ -44,7 +45,8 @@ impl Tensor {
             Tensor::from_elems(vec![s], &[])
         });
         let shape = self.shape().to_vec();
-        record(out, "SumBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.expand(&shape))])))
+        let out = record(out, "SumBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.expand_to(&shape))])));
+        jvp(out, &[self], |t| t[0].as_ref().map(Tensor::sum))
     }
 
     /// Sum over `dims` (negative dims count from the end), keeping them as size 1 when
@@ -75,7 +77,8 @@ impl Tensor {
         });
         let in_shape = self.shape().to_vec();
         let kept_shape = reduced_shape(&in_shape, &mask, true);
-        Ok(record(out, "SumBackward1", &[self], |_| rule(move |_, g| Ok(grads![Some(g.reshape(&kept_shape).expand(&in_shape))]))))
+        let out = record(out, "SumBackward1", &[self], |_| rule(move |_, g| Ok(grads![Some(g.reshape_to(&kept_shape).expand_to(&in_shape))])));
+        Ok(jvp(out, &[self], |t| t[0].as_ref().map(|t| t.sum_dim(dims, keepdim))))
     }
 
     /// Mean of all elements, a 0-d tensor (grad_fn `MeanBackward0`). NaN for an empty tensor.
@@ -84,7 +87,8 @@ impl Tensor {
         let n = self.numel() as f64;
         let out = self.sum().detach().div_scalar(n);
         let shape = self.shape().to_vec();
-        record(out, "MeanBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.expand(&shape).div_scalar(n))])))
+        let out = record(out, "MeanBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.expand_to(&shape).div_scalar(n))])));
+        jvp(out, &[self], |t| t[0].as_ref().map(Tensor::mean))
     }
 
     /// Mean over `dims`, keeping them as size 1 when `keepdim` (grad_fn `MeanBackward1`).
@@ -105,7 +109,8 @@ impl Tensor {
         let out = crate::no_grad(|| self.try_sum_dim(dims, keepdim))?.div_scalar(n);
         let in_shape = self.shape().to_vec();
         let kept_shape = reduced_shape(&in_shape, &mask, true);
-        Ok(record(out, "MeanBackward1", &[self], |_| rule(move |_, g| Ok(grads![Some(g.reshape(&kept_shape).expand(&in_shape).div_scalar(n))]))))
+        let out = record(out, "MeanBackward1", &[self], |_| rule(move |_, g| Ok(grads![Some(g.reshape_to(&kept_shape).expand_to(&in_shape).div_scalar(n))])));
+        Ok(jvp(out, &[self], |t| t[0].as_ref().map(|t| t.mean_dim(dims, keepdim))))
     }
 
     /// Sums a broadcast result back to `shape` (which must broadcast to `self.shape()`): the
@@ -118,7 +123,7 @@ impl Tensor {
         let lead = self.dim() - shape.len();
         let dims: Vec<isize> = (0..self.dim()).filter(|&d| d < lead || (shape[d - lead] == 1 && self.shape()[d] != 1)).map(|d| d as isize).collect();
         let summed = if dims.is_empty() { self.clone() } else { self.sum_dim(&dims, true) };
-        summed.reshape(shape)
+        summed.reshape_to(shape)
     }
 }
 

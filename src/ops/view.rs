@@ -5,6 +5,7 @@
 use super::grads;
 use crate::autograd::node::{record, rule};
 use crate::error::{Error, OrPanic, Result};
+use crate::forward_ad::jvp;
 use crate::layout::{normalize_dim, normalize_dim_for, Layout};
 use crate::shape_arg::IntoDims;
 use crate::tensor::{with_dtype, Tensor};
@@ -42,13 +43,14 @@ impl Tensor {
         }
         let in_shape = self.shape().to_vec();
         let back = move |_: &crate::autograd::node::Ctx<'_>, g: &Tensor| Ok(grads![Some(g.reshape_to(&in_shape))]);
-        match self.layout().view(shape) {
+        let out = match self.layout().view(shape) {
             Some(layout) => record(self.view_with(layout), "ViewBackward0", &[self], |_| rule(back)),
             None => {
                 let copy = self.contiguous_copy();
                 record(copy.view_with(Layout::contiguous(shape)), "UnsafeViewBackward0", &[self], |_| rule(back))
             }
-        }
+        };
+        jvp(out, &[self], |t| t[0].as_ref().map(|t| t.reshape_to(shape)))
     }
 
     /// Flattens dims `start..=end` into one (negative dims count from the end).
@@ -127,7 +129,8 @@ impl Tensor {
         }
         let layout = self.layout().broadcast_to(shape).expect("expand_to: caller checked compatibility");
         let in_shape = self.shape().to_vec();
-        record(self.view_with(layout), "ExpandBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.sum_to_shape(&in_shape))])))
+        let out = record(self.view_with(layout), "ExpandBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.sum_to_shape(&in_shape))])));
+        jvp(out, &[self], |t| t[0].as_ref().map(|t| t.expand_to(shape)))
     }
 
     /// Swaps two dims (a view), like `transpose(d0, d1)`; grad_fn `TransposeBackward0`.
@@ -151,7 +154,8 @@ impl Tensor {
         let mut perm: Vec<usize> = (0..self.dim()).collect();
         perm.swap(a, b);
         let out = self.view_with(self.layout().permute(&perm));
-        Ok(record(out, "TransposeBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.transpose(d0, d1))]))))
+        let out = record(out, "TransposeBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.transpose(d0, d1))])));
+        Ok(jvp(out, &[self], |t| t[0].as_ref().map(|t| t.transpose(d0, d1))))
     }
 
     /// Transpose of a matrix (dims 0 and 1); vectors and scalars are returned as they are.
@@ -171,10 +175,12 @@ impl Tensor {
             return Err(Error::invalid("t", format!("expects a tensor with at most 2 dims, got shape {:?}; use transpose(d0, d1) or permute", self.shape())));
         }
         if self.dim() < 2 {
-            return Ok(record(self.view_with(self.layout().clone()), "TBackward0", &[self], |_| rule(|_, g| Ok(grads![Some(g.clone())]))));
+            let out = record(self.view_with(self.layout().clone()), "TBackward0", &[self], |_| rule(|_, g| Ok(grads![Some(g.clone())])));
+            return Ok(jvp(out, &[self], |t| t[0].clone()));
         }
         let out = self.view_with(self.layout().permute(&[1, 0]));
-        Ok(record(out, "TBackward0", &[self], |_| rule(|_, g| Ok(grads![Some(g.t())]))))
+        let out = record(out, "TBackward0", &[self], |_| rule(|_, g| Ok(grads![Some(g.t())])));
+        Ok(jvp(out, &[self], |t| t[0].as_ref().map(Tensor::t)))
     }
 
     /// Reorders dims (a view): output dim `i` is input dim `dims[i]`. grad_fn `PermuteBackward0`.
@@ -213,7 +219,8 @@ impl Tensor {
             inverse[p] = i as isize;
         }
         let out = self.view_with(self.layout().permute(&perm));
-        Ok(record(out, "PermuteBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.permute(&inverse[..]))]))))
+        let out = record(out, "PermuteBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.permute(&inverse[..]))])));
+        Ok(jvp(out, &[self], |t| t[0].as_ref().map(|t| t.permute(&perm[..]))))
     }
 
     /// Inserts a dim of size 1 at `dim` (`-1` appends), like `unsqueeze`.
@@ -267,7 +274,8 @@ impl Tensor {
     fn view_op(&self, shape: &[usize], name: &'static str) -> Tensor {
         let layout = self.layout().view(shape).expect("view_op: only adds or drops size-1 dims");
         let in_shape = self.shape().to_vec();
-        record(self.view_with(layout), name, &[self], |_| rule(move |_, g| Ok(grads![Some(g.reshape_to(&in_shape))])))
+        let out = record(self.view_with(layout), name, &[self], |_| rule(move |_, g| Ok(grads![Some(g.reshape_to(&in_shape))])));
+        jvp(out, &[self], |t| t[0].as_ref().map(|t| t.reshape_to(shape)))
     }
 
     /// `len` entries of `dim` starting at `start` (a view), like `narrow`; grad_fn
@@ -299,7 +307,8 @@ impl Tensor {
         }
         let out = self.view_with(self.layout().narrow(d, start, len));
         let in_shape = self.shape().to_vec();
-        Ok(record(out, "SliceBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.embed_in_zeros(&in_shape, d, start))]))))
+        let out = record(out, "SliceBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.embed_in_zeros(&in_shape, d, start))])));
+        Ok(jvp(out, &[self], |t| t[0].as_ref().map(|t| t.narrow(dim, start, len))))
     }
 
     /// The inverse of narrow for gradients: zeros of `shape` with `self` placed at
@@ -314,7 +323,8 @@ impl Tensor {
             self.with_slice::<T, _>(|src, ls| crate::kernels::elementwise::update_in_place(dst, &window, src, ls, |_, s| s));
         });
         let len = self.shape()[dim];
-        record(out, "SliceBackwardBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.narrow(dim as isize, start, len))])))
+        let out = record(out, "SliceBackwardBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.narrow(dim as isize, start, len))])));
+        jvp(out, &[self], |t| t[0].as_ref().map(|t| t.embed_in_zeros(shape, dim, start)))
     }
 
     /// The tensor itself if contiguous, else a contiguous copy (grad_fn `CloneBackward0`).
@@ -330,7 +340,8 @@ impl Tensor {
     /// Note that Rust's `Clone` on `Tensor` copies only the handle, sharing the data.
     #[track_caller]
     pub fn deep_clone(&self) -> Tensor {
-        record(self.contiguous_copy(), "CloneBackward0", &[self], |_| rule(|_, g| Ok(grads![Some(g.clone())])))
+        let out = record(self.contiguous_copy(), "CloneBackward0", &[self], |_| rule(|_, g| Ok(grads![Some(g.clone())])));
+        jvp(out, &[self], |t| t[0].clone())
     }
 
     /// A contiguous copy of the data, no history.
