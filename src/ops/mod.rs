@@ -3,11 +3,18 @@
 //! themselves differentiable (that is all `create_graph` needs).
 
 pub(crate) mod arith;
+pub(crate) mod compare;
+pub(crate) mod index;
 pub(crate) mod inplace;
+pub(crate) mod join;
 pub(crate) mod linalg;
 pub(crate) mod operators;
 pub(crate) mod pow;
 pub(crate) mod reduce;
+pub(crate) mod reduce_ext;
+pub(crate) mod select;
+pub(crate) mod softmax;
+pub(crate) mod unary;
 pub(crate) mod view;
 
 use crate::error::{Error, Result};
@@ -60,17 +67,31 @@ macro_rules! map_binary {
 pub(crate) use map_binary;
 
 /// Checks dtypes and broadcasts two layouts to their common shape.
-pub(crate) fn broadcast_pair(op: &'static str, a: &Tensor, b: &Tensor) -> Result<(crate::layout::Layout, crate::layout::Layout, Dims)> {
+pub(crate) fn broadcast_pair(
+    op: &'static str,
+    a: &Tensor,
+    b: &Tensor,
+) -> Result<(crate::layout::Layout, crate::layout::Layout, Dims)> {
     check_same_dtype(op, a, b)?;
     let shape = try_broadcast(op, a.shape(), b.shape())?;
-    let la = a.layout().broadcast_to(&shape).expect("broadcast shape is valid");
-    let lb = b.layout().broadcast_to(&shape).expect("broadcast shape is valid");
+    let la = a
+        .layout()
+        .broadcast_to(&shape)
+        .expect("broadcast shape is valid");
+    let lb = b
+        .layout()
+        .broadcast_to(&shape)
+        .expect("broadcast shape is valid");
     Ok((la, lb, shape))
 }
 
 pub(crate) fn check_same_dtype(op: &'static str, a: &Tensor, b: &Tensor) -> Result<()> {
     if a.dtype() != b.dtype() {
-        return Err(Error::DTypeMismatch { op, lhs: a.dtype(), rhs: b.dtype() });
+        return Err(Error::DTypeMismatch {
+            op,
+            lhs: a.dtype(),
+            rhs: b.dtype(),
+        });
     }
     Ok(())
 }
