@@ -13,14 +13,20 @@ fn main() -> Result<()> {
     let y = 3.0 * x.powi(2);
     println!("Value of function at x=3 is: {y}");
     y.backward()?;
-    println!("Derivative of Above equation is: {}", x.grad().expect("x requires grad"));
+    println!(
+        "Derivative of Above equation is: {}",
+        x.grad().expect("x requires grad")
+    );
 
     // Example #2: y = 6*x**2 + 2*x + 4
     let x = tensor!(3.0).set_requires_grad(true);
     let y = 6.0 * x.powi(2) + 2.0 * &x + 4.0;
     println!("Result of the equation is:  {y}");
     y.backward()?;
-    println!("Derivative of the equation at x = 3 is:  {}", x.grad().expect("x requires grad"));
+    println!(
+        "Derivative of the equation at x = 3 is:  {}",
+        x.grad().expect("x requires grad")
+    );
 
     // ---- 2. Partial derivatives ----------------------------------------------------------
     // Example #3: f = u**2 + v**3 + 2*u*v + u + v
@@ -31,8 +37,14 @@ fn main() -> Result<()> {
     println!("{v}");
     println!("{f}");
     f.backward()?;
-    println!("Partial derivative with respect to u:  {}", u.grad().expect("u requires grad"));
-    println!("Partial derivative with respect to v:  {}", v.grad().expect("v requires grad"));
+    println!(
+        "Partial derivative with respect to u:  {}",
+        u.grad().expect("u requires grad")
+    );
+    println!(
+        "Partial derivative with respect to v:  {}",
+        v.grad().expect("v requires grad")
+    );
 
     // ---- 3. Derivative of a function on a domain ------------------------------------------
     // x = torch.linspace(-10, 10, 100, requires_grad=True); Y = 10*x**3; Y.sum().backward()
@@ -48,7 +60,14 @@ fn main() -> Result<()> {
     let b = tensor!([4.0, 5.0, 6.0]);
     let m = tensor!([[[1.0, 2.0], [3.0, 4.0]], [[5.0, 6.0], [7.0, 8.0]]]);
     println!();
-    println!("Domain derivative: dY/dx at x = -10, 0.1, 10 is {:?}", [dy_dx.to_vec::<f32>()[0], dy_dx.to_vec::<f32>()[50], dy_dx.to_vec::<f32>()[99]]);
+    println!(
+        "Domain derivative: dY/dx at x = -10, 0.1, 10 is {:?}",
+        [
+            dy_dx.to_vec::<f32>()[0],
+            dy_dx.to_vec::<f32>()[50],
+            dy_dx.to_vec::<f32>()[99]
+        ]
+    );
     println!("A 3-D tensor of shape {:?}:\n{m}", m.shape());
     println!("Dot product of {a} and {b}: {}", a.dot(&b));
     println!("Cross product of {a} and {b}: {}", a.cross(&b));

@@ -106,7 +106,10 @@ impl Tensor {
     /// As [`arange`](Self::arange).
     #[track_caller]
     pub fn arange_with(start: f64, end: f64, step: f64, dtype: DType) -> Tensor {
-        assert!(start.is_finite() && end.is_finite(), "arange: start ({start}) and end ({end}) must be finite");
+        assert!(
+            start.is_finite() && end.is_finite(),
+            "arange: start ({start}) and end ({end}) must be finite"
+        );
         assert!(step != 0.0 && ((end - start) / step) >= 0.0, "arange: step {step} cannot go from {start} to {end}; use a non-zero step with the sign of end - start");
         let n = ((end - start) / step).ceil() as usize;
         with_dtype!(dtype, T => Tensor::from_elems((0..n).map(|i| (start + i as f64 * step) as T).collect::<Vec<T>>(), &[n]))
@@ -144,7 +147,9 @@ impl Tensor {
 
     /// Uniform samples in [low, high) with `t`'s shape and dtype (used by `nn::init`).
     pub fn uniform_like(t: &Tensor, low: f64, high: f64) -> Tensor {
-        Tensor::rand_with(t.shape(), t.dtype()).mul_scalar(high - low).add_scalar(low)
+        Tensor::rand_with(t.shape(), t.dtype())
+            .mul_scalar(high - low)
+            .add_scalar(low)
     }
 
     /// The `n × n` f32 identity matrix, like `torch.eye`.
@@ -192,7 +197,9 @@ impl Tensor {
         }
         let out = with_dtype!(dtype, T => Tensor::from_elems(self.to_vec::<T>(), self.shape()));
         let from = self.dtype();
-        let out = record(out, "ToCopyBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.to_dtype(from))])));
+        let out = record(out, "ToCopyBackward0", &[self], |_| {
+            rule(move |_, g| Ok(grads![Some(g.to_dtype(from))]))
+        });
         jvp(out, &[self], |t| t[0].as_ref().map(|t| t.to_dtype(dtype)))
     }
 }
@@ -253,4 +260,3 @@ macro_rules! tensor {
         $crate::Tensor::from_nested(&$data, $dtype)
     };
 }
-

@@ -136,15 +136,31 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub(crate) fn invalid(op: &'static str, msg: impl Into<String>) -> Self {
-        Error::InvalidArgument { op, msg: msg.into() }
+        Error::InvalidArgument {
+            op,
+            msg: msg.into(),
+        }
     }
 
     pub(crate) fn autograd(op: &'static str, msg: impl Into<String>) -> Self {
-        Error::Autograd { op, msg: msg.into() }
+        Error::Autograd {
+            op,
+            msg: msg.into(),
+        }
     }
 
-    pub(crate) fn shape(op: &'static str, lhs: &[usize], rhs: &[usize], detail: impl Into<String>) -> Self {
-        Error::ShapeMismatch { op, lhs: lhs.to_vec(), rhs: rhs.to_vec(), detail: detail.into() }
+    pub(crate) fn shape(
+        op: &'static str,
+        lhs: &[usize],
+        rhs: &[usize],
+        detail: impl Into<String>,
+    ) -> Self {
+        Error::ShapeMismatch {
+            op,
+            lhs: lhs.to_vec(),
+            rhs: rhs.to_vec(),
+            detail: detail.into(),
+        }
     }
 }
 

@@ -29,12 +29,26 @@ thread_local! {
 /// differentiable by reverse mode with respect to `primal`, as in PyTorch.
 pub fn make_dual(primal: &Tensor, tangent: &Tensor) -> Result<Tensor> {
     if primal.shape() != tangent.shape() {
-        return Err(Error::shape("make_dual", primal.shape(), tangent.shape(), "the tangent must have the primal's shape"));
+        return Err(Error::shape(
+            "make_dual",
+            primal.shape(),
+            tangent.shape(),
+            "the tangent must have the primal's shape",
+        ));
     }
     if primal.dtype() != tangent.dtype() {
-        return Err(Error::DTypeMismatch { op: "make_dual", lhs: primal.dtype(), rhs: tangent.dtype() });
+        return Err(Error::DTypeMismatch {
+            op: "make_dual",
+            lhs: primal.dtype(),
+            rhs: tangent.dtype(),
+        });
     }
-    let alias = record(primal.view_with(primal.layout().clone()), "AliasBackward0", &[primal], |_| rule(|_, g| Ok(grads![Some(g.clone())])));
+    let alias = record(
+        primal.view_with(primal.layout().clone()),
+        "AliasBackward0",
+        &[primal],
+        |_| rule(|_, g| Ok(grads![Some(g.clone())])),
+    );
     Ok(alias.with_tangent(tangent.clone()))
 }
 
@@ -45,7 +59,12 @@ pub fn unpack_dual(t: &Tensor) -> (Tensor, Option<Tensor>) {
     if tangent.is_none() {
         return (t.clone(), None);
     }
-    let primal = Tensor::from_parts(t.storage().clone(), t.layout().clone(), t.dtype(), t.0.grad_fn.clone());
+    let primal = Tensor::from_parts(
+        t.storage().clone(),
+        t.layout().clone(),
+        t.dtype(),
+        t.0.grad_fn.clone(),
+    );
     (primal, tangent)
 }
 
@@ -63,7 +82,12 @@ impl Tensor {
                 self
             }
             None => {
-                let mut t = Tensor::from_parts(self.storage().clone(), self.layout().clone(), self.dtype(), self.0.grad_fn.clone());
+                let mut t = Tensor::from_parts(
+                    self.storage().clone(),
+                    self.layout().clone(),
+                    self.dtype(),
+                    self.0.grad_fn.clone(),
+                );
                 Arc::get_mut(&mut t.0).expect("fresh").tangent = Some(tangent);
                 t
             }

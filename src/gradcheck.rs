@@ -19,7 +19,11 @@ pub struct GradcheckOptions {
 
 impl Default for GradcheckOptions {
     fn default() -> Self {
-        GradcheckOptions { eps: 1e-6, atol: 1e-5, rtol: 1e-3 }
+        GradcheckOptions {
+            eps: 1e-6,
+            atol: 1e-5,
+            rtol: 1e-3,
+        }
     }
 }
 
@@ -85,10 +89,21 @@ where
     F: Fn(&[Tensor]) -> Tensor,
 {
     check_inputs("gradcheck", inputs)?;
-    let leaves: Vec<Tensor> = inputs.iter().map(|t| t.contiguous_copy().set_requires_grad(true)).collect();
+    let leaves: Vec<Tensor> = inputs
+        .iter()
+        .map(|t| t.contiguous_copy().set_requires_grad(true))
+        .collect();
     let out = f(&leaves);
     let n_out = out.numel();
-    let mut worst = GradcheckReport { input: 0, input_element: 0, output_element: 0, analytical: 0.0, numerical: 0.0, error: -1.0, passed: true };
+    let mut worst = GradcheckReport {
+        input: 0,
+        input_element: 0,
+        output_element: 0,
+        analytical: 0.0,
+        numerical: 0.0,
+        error: -1.0,
+        passed: true,
+    };
 
     // Analytical Jacobian, one row (output element) at a time.
     let refs: Vec<&Tensor> = leaves.iter().collect();
@@ -98,11 +113,23 @@ where
         basis[k] = 1.0;
         let seed = Tensor::from_vec(basis, out.shape())?.to_dtype(out.dtype());
         let row = if out.requires_grad() {
-            grad_with(&[&out], &refs, GradOptions::new().grad_outputs(vec![seed]).retain_graph(true).allow_unused(true))?
+            grad_with(
+                &[&out],
+                &refs,
+                GradOptions::new()
+                    .grad_outputs(vec![seed])
+                    .retain_graph(true)
+                    .allow_unused(true),
+            )?
         } else {
             vec![None; leaves.len()]
         };
-        analytical.push(row.into_iter().zip(&leaves).map(|(g, l)| g.map_or_else(|| vec![0.0; l.numel()], |g| g.to_f64_vec())).collect());
+        analytical.push(
+            row.into_iter()
+                .zip(&leaves)
+                .map(|(g, l)| g.map_or_else(|| vec![0.0; l.numel()], |g| g.to_f64_vec()))
+                .collect(),
+        );
     }
 
     // Numerical Jacobian, one column (input element) at a time.
@@ -130,10 +157,19 @@ where
                 let numerical = (plus[k] - minus[k]) / (2.0 * opts.eps);
                 let a = analytical[k][i][j];
                 let error = (a - numerical).abs();
-                let ok = error <= opts.atol + opts.rtol * numerical.abs() || (a.is_nan() && numerical.is_nan());
+                let ok = error <= opts.atol + opts.rtol * numerical.abs()
+                    || (a.is_nan() && numerical.is_nan());
                 let score = if ok { error } else { f64::INFINITY };
                 if score > worst.error || (worst.passed && !ok) || worst.error < 0.0 {
-                    worst = GradcheckReport { input: i, input_element: j, output_element: k, analytical: a, numerical, error, passed: worst.passed && ok };
+                    worst = GradcheckReport {
+                        input: i,
+                        input_element: j,
+                        output_element: k,
+                        analytical: a,
+                        numerical,
+                        error,
+                        passed: worst.passed && ok,
+                    };
                 }
                 worst.passed &= ok;
             }
@@ -161,25 +197,50 @@ where
     check_inputs("gradgradcheck", inputs)?;
     let probe = crate::no_grad(|| f(inputs));
     // A fixed, non-symmetric weighting of the outputs, so every output element matters.
-    let v = Tensor::from_vec((0..probe.numel()).map(|k| 0.5 + 0.37 * k as f64 % 1.3).collect::<Vec<f64>>(), probe.shape())?.to_dtype(probe.dtype());
+    let v = Tensor::from_vec(
+        (0..probe.numel())
+            .map(|k| 0.5 + 0.37 * k as f64 % 1.3)
+            .collect::<Vec<f64>>(),
+        probe.shape(),
+    )?
+    .to_dtype(probe.dtype());
     let mut worst: Option<GradcheckReport> = None;
     for which in 0..inputs.len() {
         let grad_of = |xs: &[Tensor]| -> Tensor {
             // Finite differences call this with plain tensors: differentiate w.r.t. copies.
-            let xs: Vec<Tensor> = xs.iter().map(|x| if x.requires_grad() { x.clone() } else { x.detach().set_requires_grad(true) }).collect();
+            let xs: Vec<Tensor> = xs
+                .iter()
+                .map(|x| {
+                    if x.requires_grad() {
+                        x.clone()
+                    } else {
+                        x.detach().set_requires_grad(true)
+                    }
+                })
+                .collect();
             let xs = &xs[..];
             let y = f(xs);
             if !y.requires_grad() {
                 return Tensor::zeros_like(&xs[which]);
             }
             let refs: Vec<&Tensor> = xs.iter().collect();
-            let g = grad_with(&[&(&y * &v).sum()], &refs, GradOptions::new().create_graph(true).allow_unused(true)).expect("gradgradcheck: first-order gradient");
-            g[which].clone().unwrap_or_else(|| Tensor::zeros_like(&xs[which]))
+            let g = grad_with(
+                &[&(&y * &v).sum()],
+                &refs,
+                GradOptions::new().create_graph(true).allow_unused(true),
+            )
+            .expect("gradgradcheck: first-order gradient");
+            g[which]
+                .clone()
+                .unwrap_or_else(|| Tensor::zeros_like(&xs[which]))
         };
         let report = gradcheck(grad_of, inputs, opts)?;
         let replace = match &worst {
             None => true,
-            Some(w) => (w.passed && !report.passed) || (w.passed == report.passed && report.error > w.error),
+            Some(w) => {
+                (w.passed && !report.passed)
+                    || (w.passed == report.passed && report.error > w.error)
+            }
         };
         if replace {
             worst = Some(report);

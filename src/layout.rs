@@ -36,8 +36,16 @@ pub(crate) fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Dims> {
     let n = a.len().max(b.len());
     let mut out: Dims = SmallVec::from_elem(0, n);
     for i in 0..n {
-        let da = if i + a.len() >= n { a[i + a.len() - n] } else { 1 };
-        let db = if i + b.len() >= n { b[i + b.len() - n] } else { 1 };
+        let da = if i + a.len() >= n {
+            a[i + a.len() - n]
+        } else {
+            1
+        };
+        let db = if i + b.len() >= n {
+            b[i + b.len() - n]
+        } else {
+            1
+        };
         out[i] = match (da, db) {
             (x, y) if x == y => x,
             (1, y) => y,
@@ -50,7 +58,11 @@ pub(crate) fn broadcast_shapes(a: &[usize], b: &[usize]) -> Option<Dims> {
 
 /// Broadcast of two shapes, or the typed error naming `op`.
 pub(crate) fn try_broadcast(op: &'static str, a: &[usize], b: &[usize]) -> Result<Dims> {
-    broadcast_shapes(a, b).ok_or_else(|| Error::Broadcast { op, lhs: a.to_vec(), rhs: b.to_vec() })
+    broadcast_shapes(a, b).ok_or_else(|| Error::Broadcast {
+        op,
+        lhs: a.to_vec(),
+        rhs: b.to_vec(),
+    })
 }
 
 /// Turns a possibly negative dim into an index in `0..ndim`.
@@ -59,19 +71,35 @@ pub(crate) fn normalize_dim(op: &'static str, dim: isize, shape: &[usize]) -> Re
 }
 
 /// Like [`normalize_dim`] but for ops (unsqueeze, stack) whose valid range is `0..=ndim`.
-pub(crate) fn normalize_dim_for(op: &'static str, dim: isize, shape: &[usize], range: usize) -> Result<usize> {
+pub(crate) fn normalize_dim_for(
+    op: &'static str,
+    dim: isize,
+    shape: &[usize],
+    range: usize,
+) -> Result<usize> {
     // PyTorch treats a 0-d tensor as having one dim for reductions and the like.
     let n = range.max(1) as isize;
     let d = if dim < 0 { dim + n } else { dim };
     if d < 0 || d >= n {
-        return Err(Error::DimOutOfRange { op, dim, ndim: shape.len(), shape: shape.to_vec(), lo: -n, hi: n - 1 });
+        return Err(Error::DimOutOfRange {
+            op,
+            dim,
+            ndim: shape.len(),
+            shape: shape.to_vec(),
+            lo: -n,
+            hi: n - 1,
+        });
     }
     Ok(d as usize)
 }
 
 impl Layout {
     pub(crate) fn contiguous(shape: &[usize]) -> Self {
-        Layout { shape: SmallVec::from_slice(shape), strides: contiguous_strides(shape), offset: 0 }
+        Layout {
+            shape: SmallVec::from_slice(shape),
+            strides: contiguous_strides(shape),
+            offset: 0,
+        }
     }
 
     pub(crate) fn numel(&self) -> usize {
@@ -96,7 +124,8 @@ impl Layout {
 
     /// The storage range `offset..offset+numel` when contiguous.
     pub(crate) fn contiguous_range(&self) -> Option<std::ops::Range<usize>> {
-        self.is_contiguous().then(|| self.offset..self.offset + self.numel())
+        self.is_contiguous()
+            .then(|| self.offset..self.offset + self.numel())
     }
 
     /// View with `shape` by broadcasting (stride 0 on expanded dims), or `None`.
@@ -119,7 +148,11 @@ impl Layout {
                 return None;
             };
         }
-        Some(Layout { shape: SmallVec::from_slice(shape), strides, offset: self.offset })
+        Some(Layout {
+            shape: SmallVec::from_slice(shape),
+            strides,
+            offset: self.offset,
+        })
     }
 
     pub(crate) fn permute(&self, perm: &[usize]) -> Layout {
@@ -143,7 +176,11 @@ impl Layout {
     /// (PyTorch's `computeStride` rule: each run of merged dims must be contiguous).
     pub(crate) fn view(&self, shape: &[usize]) -> Option<Layout> {
         if self.is_contiguous() {
-            return Some(Layout { shape: SmallVec::from_slice(shape), strides: contiguous_strides(shape), offset: self.offset });
+            return Some(Layout {
+                shape: SmallVec::from_slice(shape),
+                strides: contiguous_strides(shape),
+                offset: self.offset,
+            });
         }
         if self.numel() == 0 {
             return None;
@@ -155,7 +192,9 @@ impl Layout {
         let mut view_numel = 1;
         for d in (0..self.ndim()).rev() {
             tensor_numel *= self.shape[d];
-            let end_of_chunk = d == 0 || (self.shape[d - 1] != 1 && self.strides[d - 1] != tensor_numel * chunk_base_stride);
+            let end_of_chunk = d == 0
+                || (self.shape[d - 1] != 1
+                    && self.strides[d - 1] != tensor_numel * chunk_base_stride);
             if end_of_chunk {
                 while view_d >= 0 && (view_numel < tensor_numel || shape[view_d as usize] == 1) {
                     new_strides[view_d as usize] = view_numel * chunk_base_stride;
@@ -175,7 +214,11 @@ impl Layout {
         if view_d != -1 {
             return None;
         }
-        Some(Layout { shape: SmallVec::from_slice(shape), strides: new_strides, offset: self.offset })
+        Some(Layout {
+            shape: SmallVec::from_slice(shape),
+            strides: new_strides,
+            offset: self.offset,
+        })
     }
 
     /// Storage offsets of every element in row-major order.
@@ -194,7 +237,12 @@ pub(crate) struct OffsetIter<'a> {
 
 impl<'a> OffsetIter<'a> {
     fn new(layout: &'a Layout) -> Self {
-        OffsetIter { layout, index: SmallVec::from_elem(0, layout.ndim()), next: layout.offset, remaining: layout.numel() }
+        OffsetIter {
+            layout,
+            index: SmallVec::from_elem(0, layout.ndim()),
+            next: layout.offset,
+            remaining: layout.numel(),
+        }
     }
 }
 
@@ -233,8 +281,14 @@ mod tests {
 
     #[test]
     fn broadcast_rules() {
-        assert_eq!(broadcast_shapes(&[3, 1], &[1, 4]).unwrap().as_slice(), &[3, 4]);
-        assert_eq!(broadcast_shapes(&[2, 3, 4], &[4]).unwrap().as_slice(), &[2, 3, 4]);
+        assert_eq!(
+            broadcast_shapes(&[3, 1], &[1, 4]).unwrap().as_slice(),
+            &[3, 4]
+        );
+        assert_eq!(
+            broadcast_shapes(&[2, 3, 4], &[4]).unwrap().as_slice(),
+            &[2, 3, 4]
+        );
         assert_eq!(broadcast_shapes(&[], &[5]).unwrap().as_slice(), &[5]);
         assert!(broadcast_shapes(&[3, 4], &[5]).is_none());
     }

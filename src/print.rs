@@ -21,7 +21,12 @@ impl Tensor {
 
 impl std::fmt::Display for Tensor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let text = crate::display::format_tensor(&self.to_f64_vec(), self.shape(), self.dtype(), &self.print_suffixes());
+        let text = crate::display::format_tensor(
+            &self.to_f64_vec(),
+            self.shape(),
+            self.dtype(),
+            &self.print_suffixes(),
+        );
         f.write_str(&text)
     }
 }

@@ -19,7 +19,10 @@ static GENERATOR: Mutex<Option<Generator>> = Mutex::new(None);
 
 fn with_gen<R>(f: impl FnOnce(&mut Generator) -> R) -> R {
     let mut guard = GENERATOR.lock();
-    let gen = guard.get_or_insert_with(|| Generator { mt: Mt::new(DEFAULT_SEED as u32), next_normal: None });
+    let gen = guard.get_or_insert_with(|| Generator {
+        mt: Mt::new(DEFAULT_SEED as u32),
+        next_normal: None,
+    });
     f(gen)
 }
 
@@ -35,7 +38,10 @@ fn with_gen<R>(f: impl FnOnce(&mut Generator) -> R) -> R {
 /// ```
 pub fn manual_seed(seed: u64) {
     // PyTorch's mt19937 takes the low 32 bits of the seed.
-    *GENERATOR.lock() = Some(Generator { mt: Mt::new(seed as u32), next_normal: None });
+    *GENERATOR.lock() = Some(Generator {
+        mt: Mt::new(seed as u32),
+        next_normal: None,
+    });
 }
 
 impl Generator {
@@ -76,7 +82,12 @@ pub(crate) fn uniform_f64(n: usize) -> Vec<f64> {
 
 /// Box-Muller on blocks of 16 uniforms (first 8 with last 8), PyTorch's `normal_fill` for
 /// tensors of 16 or more elements; the tail is redone on the last 16 positions.
-fn normal_fill<T: Copy>(data: &mut [T], uniform: impl Fn(&mut Generator) -> T, to_f64: impl Fn(T) -> f64, from_f64: impl Fn(f64) -> T) {
+fn normal_fill<T: Copy>(
+    data: &mut [T],
+    uniform: impl Fn(&mut Generator) -> T,
+    to_f64: impl Fn(T) -> f64,
+    from_f64: impl Fn(f64) -> T,
+) {
     let n = data.len();
     let fill16 = |d: &mut [T]| {
         for j in 0..8 {

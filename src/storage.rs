@@ -39,7 +39,10 @@ pub(crate) struct Storage {
 
 impl Storage {
     pub(crate) fn new(buf: Buffer) -> Self {
-        Storage { buf: RwLock::new(buf), version: AtomicU64::new(0) }
+        Storage {
+            buf: RwLock::new(buf),
+            version: AtomicU64::new(0),
+        }
     }
 
     /// Read access. Recursive so `x * x` (two reads of one storage) cannot deadlock.

@@ -60,15 +60,32 @@ pub(crate) use with_dtype;
 impl Tensor {
     // ----- construction (crate-internal) -----
 
-    pub(crate) fn from_parts(storage: Arc<Storage>, layout: Layout, dtype: DType, grad_fn: Option<NodeRef>) -> Tensor {
-        Tensor(Arc::new(Inner { storage, layout, dtype, grad_fn, meta: OnceLock::new(), tangent: None }))
+    pub(crate) fn from_parts(
+        storage: Arc<Storage>,
+        layout: Layout,
+        dtype: DType,
+        grad_fn: Option<NodeRef>,
+    ) -> Tensor {
+        Tensor(Arc::new(Inner {
+            storage,
+            layout,
+            dtype,
+            grad_fn,
+            meta: OnceLock::new(),
+            tangent: None,
+        }))
     }
 
     /// A fresh contiguous tensor owning `buf`, with no autograd history.
     pub(crate) fn from_buffer(buf: Buffer, shape: &[usize]) -> Tensor {
         debug_assert_eq!(buf.len(), shape.iter().product::<usize>());
         let dtype = buf.dtype();
-        Tensor::from_parts(Arc::new(Storage::new(buf)), Layout::contiguous(shape), dtype, None)
+        Tensor::from_parts(
+            Arc::new(Storage::new(buf)),
+            Layout::contiguous(shape),
+            dtype,
+            None,
+        )
     }
 
     pub(crate) fn from_elems<T: Element>(v: Vec<T>, shape: &[usize]) -> Tensor {
@@ -95,7 +112,12 @@ impl Tensor {
     pub fn from_vec<T: Element>(data: Vec<T>, shape: &[usize]) -> Result<Tensor> {
         let expected: usize = shape.iter().product();
         if data.len() != expected {
-            return Err(Error::ElementCount { op: "from_vec", len: data.len(), shape: shape.to_vec(), expected });
+            return Err(Error::ElementCount {
+                op: "from_vec",
+                len: data.len(),
+                shape: shape.to_vec(),
+                expected,
+            });
         }
         Ok(Tensor::from_elems(data, shape))
     }
@@ -215,7 +237,9 @@ impl Tensor {
             ));
         }
         let offset = self.0.layout.offset;
-        Ok(with_dtype!(self.dtype(), S => self.with_slice::<S, _>(|s, _| T::from_f64(s[offset].to_f64()))))
+        Ok(
+            with_dtype!(self.dtype(), S => self.with_slice::<S, _>(|s, _| T::from_f64(s[offset].to_f64()))),
+        )
     }
 }
 

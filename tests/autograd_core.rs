@@ -19,7 +19,14 @@ fn tutorial_derivatives() {
     let v = tensor!(4.0).set_requires_grad(true);
     let f = u.powi(2) + v.powi(3) + 2.0 * &u * &v + &u + &v;
     f.backward().unwrap();
-    assert_eq!((scalar(&f), scalar(&u.grad().unwrap()), scalar(&v.grad().unwrap())), (104.0, 15.0, 55.0));
+    assert_eq!(
+        (
+            scalar(&f),
+            scalar(&u.grad().unwrap()),
+            scalar(&v.grad().unwrap())
+        ),
+        (104.0, 15.0, 55.0)
+    );
 }
 
 #[test]
@@ -69,7 +76,15 @@ fn second_backward_through_freed_graph_is_an_error_that_says_to_retain() {
     let y = x.powi(2);
     y.backward().unwrap();
     let err = y.backward().unwrap_err();
-    assert!(matches!(err, Error::GraphReleased { node: "PowBackward0" }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::GraphReleased {
+                node: "PowBackward0"
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("retain_graph(true)"), "{err}");
 }
 
@@ -77,7 +92,8 @@ fn second_backward_through_freed_graph_is_an_error_that_says_to_retain() {
 fn retained_graph_can_backward_twice() {
     let x = tensor!(3.0).set_requires_grad(true);
     let y = x.powi(2);
-    y.backward_with(BackwardOptions::new().retain_graph(true)).unwrap();
+    y.backward_with(BackwardOptions::new().retain_graph(true))
+        .unwrap();
     y.backward().unwrap();
     assert_eq!(scalar(&x.grad().unwrap()), 12.0);
 }
@@ -86,7 +102,8 @@ fn retained_graph_can_backward_twice() {
 fn explicit_output_gradient_for_non_scalar_outputs() {
     let x = tensor!([1.0, 2.0, 3.0]).set_requires_grad(true);
     let y = &x * &x;
-    y.backward_with(BackwardOptions::new().gradient(&tensor!([1.0, 0.5, 0.0]))).unwrap();
+    y.backward_with(BackwardOptions::new().gradient(&tensor!([1.0, 0.5, 0.0])))
+        .unwrap();
     assert_eq!(x.grad().unwrap().to_vec::<f32>(), vec![2.0, 2.0, 0.0]);
 }
 
@@ -95,20 +112,28 @@ fn backward_on_non_scalar_without_gradient_explains_what_to_do() {
     let x = tensor!([1.0, 2.0]).set_requires_grad(true);
     let err = (&x * 2.0).backward().unwrap_err();
     let msg = err.to_string();
-    assert!(msg.contains("[2]") && msg.contains(".sum()") && msg.contains("gradient"), "{msg}");
+    assert!(
+        msg.contains("[2]") && msg.contains(".sum()") && msg.contains("gradient"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn backward_when_nothing_requires_grad_names_the_fix() {
     let x = tensor!(1.0);
     let msg = (&x * 2.0).backward().unwrap_err().to_string();
-    assert!(msg.contains("does not require grad") && msg.contains("set_requires_grad(true)"), "{msg}");
+    assert!(
+        msg.contains("does not require grad") && msg.contains("set_requires_grad(true)"),
+        "{msg}"
+    );
 }
 
 #[test]
 fn gradient_with_wrong_shape_is_rejected() {
     let x = tensor!([1.0, 2.0]).set_requires_grad(true);
-    let err = (&x * 2.0).backward_with(BackwardOptions::new().gradient(&tensor!([1.0, 2.0, 3.0]))).unwrap_err();
+    let err = (&x * 2.0)
+        .backward_with(BackwardOptions::new().gradient(&tensor!([1.0, 2.0, 3.0])))
+        .unwrap_err();
     assert!(matches!(err, Error::ShapeMismatch { .. }), "{err:?}");
 }
 
@@ -121,7 +146,9 @@ fn no_grad_closure_and_guard_stop_recording_on_this_thread_only() {
         assert!(!(&x * 2.0).requires_grad());
         // Another thread has its own grad mode.
         let x2 = x.clone();
-        assert!(std::thread::spawn(move || (&x2 * 2.0).requires_grad()).join().unwrap());
+        assert!(std::thread::spawn(move || (&x2 * 2.0).requires_grad())
+            .join()
+            .unwrap());
     }
     assert!((&x * 2.0).requires_grad());
 }
@@ -134,7 +161,11 @@ fn detach_shares_data_but_not_history() {
     assert!(!d.requires_grad() && d.is_leaf());
     assert_eq!(d.to_vec::<f32>(), vec![2.0, 4.0]);
     no_grad(|| y.add_scalar_(1.0));
-    assert_eq!(d.to_vec::<f32>(), vec![3.0, 5.0], "detach shares storage, as in PyTorch");
+    assert_eq!(
+        d.to_vec::<f32>(),
+        vec![3.0, 5.0],
+        "detach shares storage, as in PyTorch"
+    );
 }
 
 #[test]
@@ -145,8 +176,16 @@ fn in_place_change_to_a_saved_tensor_fails_backward_with_versions() {
     w.add_scalar_(1.0);
     let err = y.backward().unwrap_err();
     match &err {
-        Error::InplaceModified { node, saved, current, shape } => {
-            assert_eq!((*node, *saved, *current, shape.as_slice()), ("MulBackward0", 0, 1, &[2][..]));
+        Error::InplaceModified {
+            node,
+            saved,
+            current,
+            shape,
+        } => {
+            assert_eq!(
+                (*node, *saved, *current, shape.as_slice()),
+                ("MulBackward0", 0, 1, &[2][..])
+            );
         }
         other => panic!("expected InplaceModified, got {other:?}"),
     }
@@ -255,7 +294,9 @@ fn second_derivative_by_create_graph() {
 #[test]
 fn backward_with_create_graph_makes_grad_differentiable() {
     let x = tensor!(2.0).set_requires_grad(true);
-    x.powi(3).backward_with(BackwardOptions::new().create_graph(true)).unwrap();
+    x.powi(3)
+        .backward_with(BackwardOptions::new().create_graph(true))
+        .unwrap();
     let g = x.grad().unwrap();
     assert!(g.requires_grad());
     let g2 = &autograd::grad(&[&g], &[&x], false).unwrap()[0];
@@ -265,14 +306,29 @@ fn backward_with_create_graph_makes_grad_differentiable() {
 #[test]
 fn from_vec_with_wrong_length_is_a_typed_error() {
     let err = Tensor::from_vec(vec![1.0f32, 2.0, 3.0], &[2, 2]).unwrap_err();
-    assert!(matches!(err, Error::ElementCount { len: 3, expected: 4, .. }), "{err:?}");
+    assert!(
+        matches!(
+            err,
+            Error::ElementCount {
+                len: 3,
+                expected: 4,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("[2, 2]"));
 }
 
 #[test]
 fn broadcast_error_names_op_and_shapes() {
-    let err = Tensor::zeros(&[3, 4]).try_add(&Tensor::zeros(&[5])).unwrap_err();
-    assert_eq!(err.to_string().split(';').next().unwrap(), "add: shapes [3, 4] and [5] cannot be broadcast");
+    let err = Tensor::zeros(&[3, 4])
+        .try_add(&Tensor::zeros(&[5]))
+        .unwrap_err();
+    assert_eq!(
+        err.to_string().split(';').next().unwrap(),
+        "add: shapes [3, 4] and [5] cannot be broadcast"
+    );
 }
 
 #[test]
@@ -280,7 +336,10 @@ fn dtype_mismatch_is_a_typed_error() {
     let a = tensor!([1.0]);
     let b = a.to_dtype(tensorgrad::DType::F64);
     let err = a.try_mul(&b).unwrap_err();
-    assert!(matches!(err, Error::DTypeMismatch { op: "mul", .. }), "{err:?}");
+    assert!(
+        matches!(err, Error::DTypeMismatch { op: "mul", .. }),
+        "{err:?}"
+    );
     assert!(err.to_string().contains("to_dtype"));
 }
 

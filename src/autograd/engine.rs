@@ -85,11 +85,19 @@ pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
                 let st = states.entry(key).or_insert_with(|| {
                     stack.push(node.clone());
                     root_nodes.push(node.clone());
-                    NodeState { node: node.clone(), deps: 0, grad: None, run: true, capture: node_targets.get(&key).copied() }
+                    NodeState {
+                        node: node.clone(),
+                        deps: 0,
+                        grad: None,
+                        run: true,
+                        capture: node_targets.get(&key).copied(),
+                    }
                 });
                 st.grad = Some(accumulate(st.grad.take(), grad.clone()));
             }
-            (None, Some(meta)) if meta.requires_grad() => add_leaf_grad(&mut leaf_grads, &mut leaf_index, meta.clone(), grad.clone()),
+            (None, Some(meta)) if meta.requires_grad() => {
+                add_leaf_grad(&mut leaf_grads, &mut leaf_index, meta.clone(), grad.clone())
+            }
             _ => unreachable!("roots are checked to require grad"),
         }
     }
@@ -103,7 +111,13 @@ pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
                     .entry(key)
                     .or_insert_with(|| {
                         stack.push(child.clone());
-                        NodeState { node: child.clone(), deps: 0, grad: None, run: true, capture: node_targets.get(&key).copied() }
+                        NodeState {
+                            node: child.clone(),
+                            deps: 0,
+                            grad: None,
+                            run: true,
+                            capture: node_targets.get(&key).copied(),
+                        }
                     })
                     .deps += 1;
             }
@@ -117,7 +131,10 @@ pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
 
     // 2. Execution.
     let mut captured: Vec<Option<Tensor>> = vec![None; req.inputs.map_or(0, <[Tensor]>::len)];
-    let mut ready: Vec<NodeRef> = root_nodes.into_iter().filter(|n| states[&node_key(n)].deps == 0).collect();
+    let mut ready: Vec<NodeRef> = root_nodes
+        .into_iter()
+        .filter(|n| states[&node_key(n)].deps == 0)
+        .collect();
     let anomaly = is_anomaly_enabled();
     while let Some(node) = ready.pop() {
         let key = node_key(&node);
@@ -173,7 +190,12 @@ pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
     Ok(captured)
 }
 
-fn add_leaf_grad(grads: &mut Vec<(Arc<GradMeta>, Tensor)>, index: &mut FxHashMap<usize, usize>, meta: Arc<GradMeta>, g: Tensor) {
+fn add_leaf_grad(
+    grads: &mut Vec<(Arc<GradMeta>, Tensor)>,
+    index: &mut FxHashMap<usize, usize>,
+    meta: Arc<GradMeta>,
+    g: Tensor,
+) {
     match index.get(&meta_key(&meta)) {
         Some(&i) => {
             let acc = grads[i].1.clone();
@@ -187,7 +209,11 @@ fn add_leaf_grad(grads: &mut Vec<(Arc<GradMeta>, Tensor)>, index: &mut FxHashMap
 }
 
 /// Marks which nodes must run: those from which an edge reaches a requested input.
-fn prune(states: &mut FxHashMap<usize, NodeState>, order: &[usize], leaf_targets: &FxHashMap<usize, usize>) {
+fn prune(
+    states: &mut FxHashMap<usize, NodeState>,
+    order: &[usize],
+    leaf_targets: &FxHashMap<usize, usize>,
+) {
     // Children before parents, so each node sees its children's final `run` flags.
     let topo = topological_order(states, order);
     for key in topo.iter().rev() {
@@ -235,10 +261,16 @@ fn apply_hooks(hooks: &[crate::autograd::node::Hook], mut g: Tensor) -> Tensor {
 
 /// Tensor hooks and retain_grad of the non-leaf tensor this node produced.
 fn apply_node_hooks(node: &NodeRef, g: Tensor) -> Result<Tensor> {
-    let Some(hooks) = node.hooks.get() else { return Ok(g) };
+    let Some(hooks) = node.hooks.get() else {
+        return Ok(g);
+    };
     let list = hooks.hooks.lock().clone();
     let g = apply_hooks(&list, g);
-    let retained = hooks.retained.lock().as_ref().and_then(std::sync::Weak::upgrade);
+    let retained = hooks
+        .retained
+        .lock()
+        .as_ref()
+        .and_then(std::sync::Weak::upgrade);
     if let Some(meta) = retained {
         let mut slot = meta.grad.lock();
         let prev = slot.take();
@@ -248,7 +280,10 @@ fn apply_node_hooks(node: &NodeRef, g: Tensor) -> Result<Tensor> {
 }
 
 fn call_rule(node: &NodeRef, grad: &Tensor, req: &Request<'_>, anomaly: bool) -> Result<Grads> {
-    let ctx = Ctx { node, create_graph: req.create_graph };
+    let ctx = Ctx {
+        node,
+        create_graph: req.create_graph,
+    };
     let mut slot = node.backward.lock();
     let Some(rule) = slot.as_ref() else {
         return Err(Error::GraphReleased { node: node.name });
@@ -263,7 +298,12 @@ fn call_rule(node: &NodeRef, grad: &Tensor, req: &Request<'_>, anomaly: bool) ->
     if anomaly {
         for (i, g) in outputs.iter().enumerate() {
             if let Some(what) = g.as_ref().and_then(Tensor::non_finite_kind) {
-                return Err(Error::Anomaly { node: node.name, what, input: i, location: node.location.to_string() });
+                return Err(Error::Anomaly {
+                    node: node.name,
+                    what,
+                    input: i,
+                    location: node.location.to_string(),
+                });
             }
         }
     }

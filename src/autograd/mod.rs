@@ -8,8 +8,8 @@ pub(crate) mod saved;
 mod tensor_api;
 
 pub use mode::{
-    detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad, set_detect_anomaly, set_grad_enabled, GradModeGuard,
-    NoGradGuard,
+    detect_anomaly, enable_grad, is_anomaly_enabled, is_grad_enabled, no_grad, set_detect_anomaly,
+    set_grad_enabled, GradModeGuard, NoGradGuard,
 };
 pub use tensor_api::BackwardOptions;
 
@@ -72,15 +72,29 @@ impl GradOptions {
 /// # Ok::<(), tensorgrad::Error>(())
 /// ```
 pub fn grad(outputs: &[&Tensor], inputs: &[&Tensor], create_graph: bool) -> Result<Vec<Tensor>> {
-    let grads = grad_with(outputs, inputs, GradOptions::new().create_graph(create_graph))?;
-    Ok(grads.into_iter().map(|g| g.expect("allow_unused is off, so every gradient is present")).collect())
+    let grads = grad_with(
+        outputs,
+        inputs,
+        GradOptions::new().create_graph(create_graph),
+    )?;
+    Ok(grads
+        .into_iter()
+        .map(|g| g.expect("allow_unused is off, so every gradient is present"))
+        .collect())
 }
 
 /// [`grad`] with all of `torch.autograd.grad`'s options. Entries are `None` only for unused
 /// inputs when `allow_unused` is set.
-pub fn grad_with(outputs: &[&Tensor], inputs: &[&Tensor], opts: GradOptions) -> Result<Vec<Option<Tensor>>> {
+pub fn grad_with(
+    outputs: &[&Tensor],
+    inputs: &[&Tensor],
+    opts: GradOptions,
+) -> Result<Vec<Option<Tensor>>> {
     if outputs.is_empty() || inputs.is_empty() {
-        return Err(Error::autograd("grad", "needs at least one output and one input"));
+        return Err(Error::autograd(
+            "grad",
+            "needs at least one output and one input",
+        ));
     }
     let roots = tensor_api::roots_with_grads("grad", outputs, opts.grad_outputs.as_deref())?;
     let inputs: Vec<Tensor> = inputs.iter().map(|&t| t.clone()).collect();
@@ -104,8 +118,18 @@ pub fn grad_with(outputs: &[&Tensor], inputs: &[&Tensor], opts: GradOptions) -> 
 /// Runs backward from several outputs at once, like `torch.autograd.backward`, accumulating
 /// into the leaves' `.grad`. `grad_tensors` gives each output's gradient (`None`: ones for
 /// one-element outputs).
-pub fn backward(tensors: &[&Tensor], grad_tensors: Option<&[Tensor]>, retain_graph: bool, create_graph: bool) -> Result<()> {
+pub fn backward(
+    tensors: &[&Tensor],
+    grad_tensors: Option<&[Tensor]>,
+    retain_graph: bool,
+    create_graph: bool,
+) -> Result<()> {
     let roots = tensor_api::roots_with_grads("backward", tensors, grad_tensors)?;
-    engine::run(engine::Request { roots, inputs: None, retain_graph, create_graph })?;
+    engine::run(engine::Request {
+        roots,
+        inputs: None,
+        retain_graph,
+        create_graph,
+    })?;
     Ok(())
 }

@@ -57,7 +57,9 @@ pub struct NoGradGuard {
 impl NoGradGuard {
     /// Turns graph recording off on this thread.
     pub fn new() -> Self {
-        NoGradGuard { _mode: GradModeGuard::new(false) }
+        NoGradGuard {
+            _mode: GradModeGuard::new(false),
+        }
     }
 }
 
@@ -76,7 +78,9 @@ pub struct GradModeGuard {
 impl GradModeGuard {
     /// Sets grad mode to `enabled` on this thread.
     pub fn new(enabled: bool) -> Self {
-        GradModeGuard { previous: set_grad_enabled(enabled) }
+        GradModeGuard {
+            previous: set_grad_enabled(enabled),
+        }
     }
 }
 

@@ -69,7 +69,11 @@ pub(crate) struct GradMeta {
 
 impl GradMeta {
     pub(crate) fn new(requires_grad: bool) -> Self {
-        GradMeta { requires_grad: AtomicBool::new(requires_grad), grad: Mutex::new(None), hooks: Mutex::new(Vec::new()) }
+        GradMeta {
+            requires_grad: AtomicBool::new(requires_grad),
+            grad: Mutex::new(None),
+            hooks: Mutex::new(Vec::new()),
+        }
     }
 
     pub(crate) fn requires_grad(&self) -> bool {
@@ -127,7 +131,13 @@ where
     let edges: SmallVec<[Option<Edge>; 2]> = inputs.iter().map(|t| t.edge()).collect();
     let needs: SmallVec<[bool; 4]> = edges.iter().map(Option::is_some).collect();
     let backward: Box<dyn Backward> = Box::new(make(&needs));
-    let node = Arc::new(Node { name, edges, backward: Mutex::new(Some(backward)), location: Location::caller(), hooks: OnceLock::new() });
+    let node = Arc::new(Node {
+        name,
+        edges,
+        backward: Mutex::new(Some(backward)),
+        location: Location::caller(),
+        hooks: OnceLock::new(),
+    });
     out.with_grad_fn(node)
 }
 
@@ -138,7 +148,8 @@ impl Tensor {
             return Some(Edge::Node(node.clone()));
         }
         let meta = self.0.meta.get()?;
-        meta.requires_grad().then(|| Edge::Leaf(Arc::downgrade(meta)))
+        meta.requires_grad()
+            .then(|| Edge::Leaf(Arc::downgrade(meta)))
     }
 
     /// Sets the grad_fn of a freshly made output.
@@ -148,13 +159,22 @@ impl Tensor {
                 inner.grad_fn = Some(node);
                 self
             }
-            None => Tensor::from_parts(self.0.storage.clone(), self.0.layout.clone(), self.0.dtype, Some(node)),
+            None => Tensor::from_parts(
+                self.0.storage.clone(),
+                self.0.layout.clone(),
+                self.0.dtype,
+                Some(node),
+            ),
         }
     }
 }
 
 /// Anything whose drop could recurse down a long graph.
-type Garbage = (SmallVec<[Option<Edge>; 2]>, Option<Box<dyn Backward>>, Option<NodeHooks>);
+type Garbage = (
+    SmallVec<[Option<Edge>; 2]>,
+    Option<Box<dyn Backward>>,
+    Option<NodeHooks>,
+);
 
 #[derive(Default)]
 struct DropQueue {
@@ -171,7 +191,11 @@ thread_local! {
 /// 1,000,000-op chain is freed in constant stack.
 impl Drop for Node {
     fn drop(&mut self) {
-        let garbage: Garbage = (std::mem::take(&mut self.edges), self.backward.get_mut().take(), self.hooks.take());
+        let garbage: Garbage = (
+            std::mem::take(&mut self.edges),
+            self.backward.get_mut().take(),
+            self.hooks.take(),
+        );
         let first = DROP_QUEUE.try_with(|q| {
             let mut q = q.borrow_mut();
             q.queue.push(garbage);

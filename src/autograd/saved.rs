@@ -32,18 +32,30 @@ impl SavedTensor {
     pub(crate) fn input(t: &Tensor) -> Self {
         let version = t.storage().version();
         let Some(meta) = t.0.meta.get() else {
-            return SavedTensor { data: t.clone(), version, identity: Identity::Original };
+            return SavedTensor {
+                data: t.clone(),
+                version,
+                identity: Identity::Original,
+            };
         };
         let identity = match &t.0.grad_fn {
             Some(node) => Identity::NonLeaf(node.clone()),
             None => Identity::Leaf(Arc::downgrade(meta)),
         };
-        SavedTensor { data: t.view_with(t.layout().clone()), version, identity }
+        SavedTensor {
+            data: t.view_with(t.layout().clone()),
+            version,
+            identity,
+        }
     }
 
     /// Saves the output of the op that is saving it.
     pub(crate) fn output(t: &Tensor) -> Self {
-        SavedTensor { data: t.view_with(t.layout().clone()), version: t.storage().version(), identity: Identity::Output }
+        SavedTensor {
+            data: t.view_with(t.layout().clone()),
+            version: t.storage().version(),
+            identity: Identity::Output,
+        }
     }
 
     /// The saved tensor, checked against in-place modification. Under `create_graph` it is
@@ -51,7 +63,12 @@ impl SavedTensor {
     pub(crate) fn get(&self, ctx: &Ctx<'_>) -> Result<Tensor> {
         let current = self.data.storage().version();
         if current != self.version {
-            return Err(Error::InplaceModified { node: ctx.node.name, shape: self.data.shape().to_vec(), saved: self.version, current });
+            return Err(Error::InplaceModified {
+                node: ctx.node.name,
+                shape: self.data.shape().to_vec(),
+                saved: self.version,
+                current,
+            });
         }
         if !ctx.create_graph {
             return Ok(self.data.clone());
@@ -68,9 +85,18 @@ impl SavedTensor {
                 // The leaf is gone, so nobody can ask for its gradient: a constant will do.
                 None => d.clone(),
             },
-            Identity::NonLeaf(node) => Tensor::from_parts(d.storage().clone(), d.layout().clone(), d.dtype(), Some(node.clone())),
-            Identity::Output => Tensor::from_parts(d.storage().clone(), d.layout().clone(), d.dtype(), Some(ctx.node.clone())),
+            Identity::NonLeaf(node) => Tensor::from_parts(
+                d.storage().clone(),
+                d.layout().clone(),
+                d.dtype(),
+                Some(node.clone()),
+            ),
+            Identity::Output => Tensor::from_parts(
+                d.storage().clone(),
+                d.layout().clone(),
+                d.dtype(),
+                Some(ctx.node.clone()),
+            ),
         })
     }
 }
-

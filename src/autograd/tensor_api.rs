@@ -42,10 +42,21 @@ impl BackwardOptions {
 }
 
 /// Pairs each output with its incoming gradient, checking what PyTorch checks.
-pub(crate) fn roots_with_grads(op: &'static str, outputs: &[&Tensor], grads: Option<&[Tensor]>) -> Result<Vec<(Tensor, Tensor)>> {
+pub(crate) fn roots_with_grads(
+    op: &'static str,
+    outputs: &[&Tensor],
+    grads: Option<&[Tensor]>,
+) -> Result<Vec<(Tensor, Tensor)>> {
     if let Some(g) = grads {
         if g.len() != outputs.len() {
-            return Err(Error::autograd(op, format!("got {} output gradient(s) for {} output(s); pass one per output", g.len(), outputs.len())));
+            return Err(Error::autograd(
+                op,
+                format!(
+                    "got {} output gradient(s) for {} output(s); pass one per output",
+                    g.len(),
+                    outputs.len()
+                ),
+            ));
         }
     }
     outputs
@@ -123,7 +134,8 @@ impl Tensor {
             ));
         }
         let meta = self.0.meta.get_or_init(|| Arc::new(GradMeta::new(false)));
-        meta.requires_grad.store(requires_grad, std::sync::atomic::Ordering::Relaxed);
+        meta.requires_grad
+            .store(requires_grad, std::sync::atomic::Ordering::Relaxed);
         Ok(self.clone())
     }
 
@@ -240,7 +252,12 @@ impl Tensor {
     pub fn backward_with(&self, opts: BackwardOptions) -> Result<()> {
         let grads = opts.gradient.map(|g| vec![g]);
         let roots = roots_with_grads("backward", &[self], grads.as_deref())?;
-        engine::run(engine::Request { roots, inputs: None, retain_graph: opts.retain_graph.unwrap_or(opts.create_graph), create_graph: opts.create_graph })?;
+        engine::run(engine::Request {
+            roots,
+            inputs: None,
+            retain_graph: opts.retain_graph.unwrap_or(opts.create_graph),
+            create_graph: opts.create_graph,
+        })?;
         Ok(())
     }
 }

@@ -24,34 +24,44 @@ where
 
 /// `f(a, b)` over the broadcast of two operands whose layouts are already broadcast to
 /// `shape` (stride 0 on broadcast dims).
-pub(crate) fn binary<T: Element, F>(a: &[T], la: &Layout, b: &[T], lb: &Layout, shape: &[usize], f: F) -> Vec<T>
+pub(crate) fn binary<T: Element, F>(
+    a: &[T],
+    la: &Layout,
+    b: &[T],
+    lb: &Layout,
+    shape: &[usize],
+    f: F,
+) -> Vec<T>
 where
     F: Fn(T, T) -> T + Sync,
 {
     let walk = Walk::new(shape, [&la.strides, &lb.strides], [la.offset, lb.offset]);
-    let n = walk.inner();
-    collect_rows(&walk, |out: &mut [T], [oa, ob]: [usize; 2], strides| match strides {
-        // The cases that cover nearly all real use; each is a loop the compiler vectorises.
-        [1, 1] => {
-            for ((o, &x), &y) in out.iter_mut().zip(&a[oa..oa + n]).zip(&b[ob..ob + n]) {
-                *o = f(x, y);
+    collect_rows(&walk, |out: &mut [T], [oa, ob]: [usize; 2], strides| {
+        // `out` is a whole inner run, or a piece of one when a long run is split across threads.
+        let n = out.len();
+        match strides {
+            // The cases that cover nearly all real use; each is a loop the compiler vectorises.
+            [1, 1] => {
+                for ((o, &x), &y) in out.iter_mut().zip(&a[oa..oa + n]).zip(&b[ob..ob + n]) {
+                    *o = f(x, y);
+                }
             }
-        }
-        [1, 0] => {
-            let y = b[ob];
-            for (o, &x) in out.iter_mut().zip(&a[oa..oa + n]) {
-                *o = f(x, y);
+            [1, 0] => {
+                let y = b[ob];
+                for (o, &x) in out.iter_mut().zip(&a[oa..oa + n]) {
+                    *o = f(x, y);
+                }
             }
-        }
-        [0, 1] => {
-            let x = a[oa];
-            for (o, &y) in out.iter_mut().zip(&b[ob..ob + n]) {
-                *o = f(x, y);
+            [0, 1] => {
+                let x = a[oa];
+                for (o, &y) in out.iter_mut().zip(&b[ob..ob + n]) {
+                    *o = f(x, y);
+                }
             }
-        }
-        [sa, sb] => {
-            for (i, o) in out.iter_mut().enumerate() {
-                *o = f(a[oa + i * sa], b[ob + i * sb]);
+            [sa, sb] => {
+                for (i, o) in out.iter_mut().enumerate() {
+                    *o = f(a[oa + i * sa], b[ob + i * sb]);
+                }
             }
         }
     })
@@ -72,26 +82,32 @@ where
     }
     let strides = walk.inner_strides();
     if total < PAR_MIN {
-        walk.for_rows(0, rows, |r, offs| row(&mut out[r * inner..(r + 1) * inner], offs, strides));
+        walk.for_rows(0, rows, |r, offs| {
+            row(&mut out[r * inner..(r + 1) * inner], offs, strides)
+        });
         return out;
     }
     if rows == 1 {
         // One long run: split it.
-        out.par_chunks_mut(PAR_CHUNK).enumerate().for_each(|(c, chunk)| {
-            let offs = std::array::from_fn(|k| walk.offsets[k] + c * PAR_CHUNK * strides[k]);
-            row(chunk, offs, strides);
-        });
+        out.par_chunks_mut(PAR_CHUNK)
+            .enumerate()
+            .for_each(|(c, chunk)| {
+                let offs = std::array::from_fn(|k| walk.offsets[k] + c * PAR_CHUNK * strides[k]);
+                row(chunk, offs, strides);
+            });
         return out;
     }
     let rows_per_task = (PAR_CHUNK / inner).max(1);
-    out.par_chunks_mut(rows_per_task * inner).enumerate().for_each(|(c, chunk)| {
-        let start = c * rows_per_task;
-        let end = (start + rows_per_task).min(rows);
-        walk.for_rows(start, end, |r, offs| {
-            let local = (r - start) * inner;
-            row(&mut chunk[local..local + inner], offs, strides);
+    out.par_chunks_mut(rows_per_task * inner)
+        .enumerate()
+        .for_each(|(c, chunk)| {
+            let start = c * rows_per_task;
+            let end = (start + rows_per_task).min(rows);
+            walk.for_rows(start, end, |r, offs| {
+                let local = (r - start) * inner;
+                row(&mut chunk[local..local + inner], offs, strides);
+            });
         });
-    });
     out
 }
 
@@ -100,30 +116,43 @@ fn map_slice<T: Element, F: Fn(T) -> T + Sync>(src: &[T], f: &F) -> Vec<T> {
         return src.iter().map(|&x| f(x)).collect();
     }
     let mut out = vec![T::ZERO; src.len()];
-    out.par_chunks_mut(PAR_CHUNK).zip(src.par_chunks(PAR_CHUNK)).for_each(|(o, s)| {
-        for (o, &x) in o.iter_mut().zip(s) {
-            *o = f(x);
-        }
-    });
+    out.par_chunks_mut(PAR_CHUNK)
+        .zip(src.par_chunks(PAR_CHUNK))
+        .for_each(|(o, s)| {
+            for (o, &x) in o.iter_mut().zip(s) {
+                *o = f(x);
+            }
+        });
     out
 }
 
 /// `dst[i] = f(dst[i], src[i])` in place, `src` broadcast to `dst`'s layout.
-pub(crate) fn update_in_place<T: Element, F>(dst: &mut [T], ld: &Layout, src: &[T], ls: &Layout, f: F)
-where
+pub(crate) fn update_in_place<T: Element, F>(
+    dst: &mut [T],
+    ld: &Layout,
+    src: &[T],
+    ls: &Layout,
+    f: F,
+) where
     F: Fn(T, T) -> T + Sync,
 {
-    let walk = Walk::new(&ld.shape, [&ld.strides, &ls.strides], [ld.offset, ls.offset]);
+    let walk = Walk::new(
+        &ld.shape,
+        [&ld.strides, &ls.strides],
+        [ld.offset, ls.offset],
+    );
     let n = walk.inner();
     let [sd, ss] = walk.inner_strides();
     if ld.is_contiguous() && ls.is_contiguous() && ls.shape == ld.shape && ld.numel() >= PAR_MIN {
         let d = &mut dst[ld.offset..ld.offset + ld.numel()];
         let s = &src[ls.offset..ls.offset + ls.numel()];
-        d.par_chunks_mut(PAR_CHUNK).zip(s.par_chunks(PAR_CHUNK)).for_each(|(d, s)| {
-            for (d, &s) in d.iter_mut().zip(s) {
-                *d = f(*d, s);
-            }
-        });
+        d.par_chunks_mut(PAR_CHUNK)
+            .zip(s.par_chunks(PAR_CHUNK))
+            .for_each(|(d, s)| {
+                for (d, &s) in d.iter_mut().zip(s) {
+                    *d = f(*d, s);
+                }
+            });
         return;
     }
     walk.for_rows(0, walk.rows(), |_, [od, os]| {
@@ -139,7 +168,8 @@ pub(crate) fn map_in_place<T: Element, F: Fn(T) -> T + Sync>(dst: &mut [T], ld: 
     if let Some(r) = ld.contiguous_range() {
         let d = &mut dst[r];
         if d.len() >= PAR_MIN {
-            d.par_chunks_mut(PAR_CHUNK).for_each(|c| c.iter_mut().for_each(|x| *x = f(*x)));
+            d.par_chunks_mut(PAR_CHUNK)
+                .for_each(|c| c.iter_mut().for_each(|x| *x = f(*x)));
         } else {
             d.iter_mut().for_each(|x| *x = f(*x));
         }

@@ -14,8 +14,19 @@ pub(crate) struct Mat<'a, T> {
 }
 
 /// `out[m, n] = a[m, k] @ b[k, n]`, writing a row-major `out` of length `m * n`.
-pub(crate) fn matmul<T: Element>(a: Mat<'_, T>, b: Mat<'_, T>, out: &mut [T], m: usize, k: usize, n: usize) {
-    assert_eq!(out.len(), m * n, "matmul kernel: output buffer has the wrong length");
+pub(crate) fn matmul<T: Element>(
+    a: Mat<'_, T>,
+    b: Mat<'_, T>,
+    out: &mut [T],
+    m: usize,
+    k: usize,
+    n: usize,
+) {
+    assert_eq!(
+        out.len(),
+        m * n,
+        "matmul kernel: output buffer has the wrong length"
+    );
     if m == 0 || n == 0 {
         return;
     }
@@ -24,11 +35,19 @@ pub(crate) fn matmul<T: Element>(a: Mat<'_, T>, b: Mat<'_, T>, out: &mut [T], m:
         return;
     }
     // Bounds the unsafe call relies on: the last element each operand can touch is in range.
-    let last = |x: &Mat<'_, T>, rows: usize, cols: usize| x.offset + (rows - 1) * x.rs + (cols - 1) * x.cs;
-    assert!(last(&a, m, k) < a.data.len() && last(&b, k, n) < b.data.len(), "matmul kernel: operand out of bounds");
+    let last =
+        |x: &Mat<'_, T>, rows: usize, cols: usize| x.offset + (rows - 1) * x.rs + (cols - 1) * x.cs;
+    assert!(
+        last(&a, m, k) < a.data.len() && last(&b, k, n) < b.data.len(),
+        "matmul kernel: operand out of bounds"
+    );
     assert!(TypeId::of::<T>() == TypeId::of::<f32>() || TypeId::of::<T>() == TypeId::of::<f64>());
     let flops = m * n * k;
-    let parallelism = if flops >= 1 << 18 { gemm::Parallelism::Rayon(rayon::current_num_threads()) } else { gemm::Parallelism::None };
+    let parallelism = if flops >= 1 << 18 {
+        gemm::Parallelism::Rayon(rayon::current_num_threads())
+    } else {
+        gemm::Parallelism::None
+    };
     // SAFETY: `out` has exactly m*n elements written with row stride n and column stride 1;
     // `a` and `b` are read at offsets up to `last(..)`, checked in bounds above; T is f32 or f64
     // (checked above), the types gemm supports; `out` does not alias `a` or `b` (it is a

@@ -46,13 +46,21 @@ pub(crate) fn sum_all<T: Element>(src: &[T], layout: &Layout) -> T {
     let n = walk.inner();
     let [s] = walk.inner_strides();
     let mut partial = Vec::with_capacity(walk.rows());
-    walk.for_rows(0, walk.rows(), |_, [o]| partial.push((0..n).map(|i| src[o + i * s]).sum::<T>()));
+    walk.for_rows(0, walk.rows(), |_, [o]| {
+        partial.push((0..n).map(|i| src[o + i * s]).sum::<T>())
+    });
     sum_contiguous(&partial)
 }
 
 /// Folds the dims marked in `reduce` with `f`, starting from `init`; the result holds the kept
 /// dims in row-major order.
-pub(crate) fn reduce_dims<T: Element, F>(src: &[T], layout: &Layout, reduce: &[bool], init: T, f: F) -> Vec<T>
+pub(crate) fn reduce_dims<T: Element, F>(
+    src: &[T],
+    layout: &Layout,
+    reduce: &[bool],
+    init: T,
+    f: F,
+) -> Vec<T>
 where
     F: Fn(T, T) -> T + Sync,
 {
@@ -109,7 +117,9 @@ where
         fill(&mut out, 0);
     } else {
         let rows_per_task = (PAR_CHUNK / (kn * rn).max(1)).max(1);
-        out.par_chunks_mut(rows_per_task * kn).enumerate().for_each(|(c, chunk)| fill(chunk, c * rows_per_task));
+        out.par_chunks_mut(rows_per_task * kn)
+            .enumerate()
+            .for_each(|(c, chunk)| fill(chunk, c * rows_per_task));
     }
     out
 }

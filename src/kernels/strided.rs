@@ -24,7 +24,8 @@ impl<const N: usize> Walk<N> {
                 continue;
             }
             if let Some(&last) = out_shape.last() {
-                let mergeable = (0..N).all(|k| *out_strides[k].last().unwrap() == strides[k][d] * shape[d]);
+                let mergeable =
+                    (0..N).all(|k| *out_strides[k].last().unwrap() == strides[k][d] * shape[d]);
                 if mergeable {
                     *out_shape.last_mut().unwrap() = last * shape[d];
                     for k in 0..N {
@@ -44,7 +45,11 @@ impl<const N: usize> Walk<N> {
                 s.push(0);
             }
         }
-        Walk { shape: out_shape, strides: out_strides, offsets }
+        Walk {
+            shape: out_shape,
+            strides: out_strides,
+            offsets,
+        }
     }
 
     /// Length of the innermost run.

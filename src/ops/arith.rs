@@ -25,9 +25,16 @@ impl Tensor {
         let out = map_binary!("add", self, other, |x, y| x + y)?;
         let (sa, sb) = (self.shape().to_vec(), other.shape().to_vec());
         let out = record(out, "AddBackward0", &[self, other], |_| {
-            rule(move |ctx, g| Ok(grads![grad_if(ctx.needs(0), || Ok(g.sum_to_shape(&sa)))?, grad_if(ctx.needs(1), || Ok(g.sum_to_shape(&sb)))?]))
+            rule(move |ctx, g| {
+                Ok(grads![
+                    grad_if(ctx.needs(0), || Ok(g.sum_to_shape(&sa)))?,
+                    grad_if(ctx.needs(1), || Ok(g.sum_to_shape(&sb)))?
+                ])
+            })
         });
-        Ok(jvp(out, &[self, other], |t| add_opt(t[0].clone(), t[1].clone())))
+        Ok(jvp(out, &[self, other], |t| {
+            add_opt(t[0].clone(), t[1].clone())
+        }))
     }
 
     /// Element-wise `self - other` with broadcasting.
@@ -36,9 +43,16 @@ impl Tensor {
         let out = map_binary!("sub", self, other, |x, y| x - y)?;
         let (sa, sb) = (self.shape().to_vec(), other.shape().to_vec());
         let out = record(out, "SubBackward0", &[self, other], |_| {
-            rule(move |ctx, g| Ok(grads![grad_if(ctx.needs(0), || Ok(g.sum_to_shape(&sa)))?, grad_if(ctx.needs(1), || Ok(g.neg().sum_to_shape(&sb)))?]))
+            rule(move |ctx, g| {
+                Ok(grads![
+                    grad_if(ctx.needs(0), || Ok(g.sum_to_shape(&sa)))?,
+                    grad_if(ctx.needs(1), || Ok(g.neg().sum_to_shape(&sb)))?
+                ])
+            })
         });
-        Ok(jvp(out, &[self, other], |t| add_opt(t[0].clone(), t[1].as_ref().map(Tensor::neg))))
+        Ok(jvp(out, &[self, other], |t| {
+            add_opt(t[0].clone(), t[1].as_ref().map(Tensor::neg))
+        }))
     }
 
     /// Element-wise `self * other` with broadcasting.
@@ -51,12 +65,25 @@ impl Tensor {
             let b = needs[0].then(|| SavedTensor::input(other));
             rule(move |ctx, g| {
                 Ok(grads![
-                    grad_if(ctx.needs(0), || Ok((g * b.as_ref().expect("saved").get(ctx)?).sum_to_shape(&sa)))?,
-                    grad_if(ctx.needs(1), || Ok((g * a.as_ref().expect("saved").get(ctx)?).sum_to_shape(&sb)))?,
+                    grad_if(ctx.needs(0), || Ok((g * b
+                        .as_ref()
+                        .expect("saved")
+                        .get(ctx)?)
+                    .sum_to_shape(&sa)))?,
+                    grad_if(ctx.needs(1), || Ok((g * a
+                        .as_ref()
+                        .expect("saved")
+                        .get(ctx)?)
+                    .sum_to_shape(&sb)))?,
                 ])
             })
         });
-        Ok(jvp(out, &[self, other], |t| add_opt(t[0].as_ref().map(|ta| ta * other), t[1].as_ref().map(|tb| self * tb))))
+        Ok(jvp(out, &[self, other], |t| {
+            add_opt(
+                t[0].as_ref().map(|ta| ta * other),
+                t[1].as_ref().map(|tb| self * tb),
+            )
+        }))
     }
 
     /// Element-wise `self / other` with broadcasting (IEEE: `x / 0` is ±inf or NaN).
@@ -78,7 +105,12 @@ impl Tensor {
                 ])
             })
         });
-        Ok(jvp(out, &[self, other], |t| add_opt(t[0].as_ref().map(|ta| ta / other), t[1].as_ref().map(|tb| -(self * tb) / (other * other)))))
+        Ok(jvp(out, &[self, other], |t| {
+            add_opt(
+                t[0].as_ref().map(|ta| ta / other),
+                t[1].as_ref().map(|tb| -(self * tb) / (other * other)),
+            )
+        }))
     }
 
     /// `self + other` with broadcasting.
@@ -122,7 +154,9 @@ impl Tensor {
     #[track_caller]
     pub fn add_scalar(&self, s: f64) -> Tensor {
         let out = map_unary!(self, |x| x + s as T);
-        let out = record(out, "AddBackward0", &[self], |_| rule(|_, g| Ok(grads![Some(g.clone())])));
+        let out = record(out, "AddBackward0", &[self], |_| {
+            rule(|_, g| Ok(grads![Some(g.clone())]))
+        });
         jvp(out, &[self], |t| t[0].clone())
     }
 
@@ -130,7 +164,9 @@ impl Tensor {
     #[track_caller]
     pub fn sub_scalar(&self, s: f64) -> Tensor {
         let out = map_unary!(self, |x| x - s as T);
-        let out = record(out, "SubBackward0", &[self], |_| rule(|_, g| Ok(grads![Some(g.clone())])));
+        let out = record(out, "SubBackward0", &[self], |_| {
+            rule(|_, g| Ok(grads![Some(g.clone())]))
+        });
         jvp(out, &[self], |t| t[0].clone())
     }
 
@@ -138,7 +174,9 @@ impl Tensor {
     #[track_caller]
     pub fn rsub_scalar(&self, s: f64) -> Tensor {
         let out = map_unary!(self, |x| s as T - x);
-        let out = record(out, "RsubBackward1", &[self], |_| rule(|_, g| Ok(grads![Some(g.neg())])));
+        let out = record(out, "RsubBackward1", &[self], |_| {
+            rule(|_, g| Ok(grads![Some(g.neg())]))
+        });
         jvp(out, &[self], |t| t[0].as_ref().map(Tensor::neg))
     }
 
@@ -146,7 +184,9 @@ impl Tensor {
     #[track_caller]
     pub fn mul_scalar(&self, s: f64) -> Tensor {
         let out = map_unary!(self, |x| x * s as T);
-        let out = record(out, "MulBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.mul_scalar(s))])));
+        let out = record(out, "MulBackward0", &[self], |_| {
+            rule(move |_, g| Ok(grads![Some(g.mul_scalar(s))]))
+        });
         jvp(out, &[self], |t| t[0].as_ref().map(|t| t.mul_scalar(s)))
     }
 
@@ -154,7 +194,9 @@ impl Tensor {
     #[track_caller]
     pub fn div_scalar(&self, s: f64) -> Tensor {
         let out = map_unary!(self, |x| x / s as T);
-        let out = record(out, "DivBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.div_scalar(s))])));
+        let out = record(out, "DivBackward0", &[self], |_| {
+            rule(move |_, g| Ok(grads![Some(g.div_scalar(s))]))
+        });
         jvp(out, &[self], |t| t[0].as_ref().map(|t| t.div_scalar(s)))
     }
 
@@ -168,7 +210,9 @@ impl Tensor {
     #[track_caller]
     pub fn neg(&self) -> Tensor {
         let out = map_unary!(self, |x| -x);
-        let out = record(out, "NegBackward0", &[self], |_| rule(|_, g| Ok(grads![Some(g.neg())])));
+        let out = record(out, "NegBackward0", &[self], |_| {
+            rule(|_, g| Ok(grads![Some(g.neg())]))
+        });
         jvp(out, &[self], |t| t[0].as_ref().map(Tensor::neg))
     }
 
@@ -188,6 +232,8 @@ impl Tensor {
                 Ok(grads![Some(-(g * &r * &r))])
             })
         });
-        jvp(out.clone(), &[self], |t| t[0].as_ref().map(|t| -(t * &out * &out)))
+        jvp(out.clone(), &[self], |t| {
+            t[0].as_ref().map(|t| -(t * &out * &out))
+        })
     }
 }

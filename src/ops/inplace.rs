@@ -16,44 +16,95 @@ impl Tensor {
     /// Checks that `self` may be written in place by `op`.
     fn check_writable(&self, op: &'static str, src: Option<&Tensor>) -> Result<()> {
         if is_grad_enabled() && (self.requires_grad() || src.is_some_and(Tensor::requires_grad)) {
-            let what = if self.requires_grad() && self.is_leaf() { "a leaf tensor that requires grad" } else { "a tensor in a recorded graph" };
+            let what = if self.requires_grad() && self.is_leaf() {
+                "a leaf tensor that requires grad"
+            } else {
+                "a tensor in a recorded graph"
+            };
             return Err(Error::autograd(
                 op,
                 format!("cannot modify {what} (shape {:?}) in place while grad mode is on; do it inside no_grad(|| ...) as optimizers do, or use the out-of-place op", self.shape()),
             ));
         }
         let l = self.layout();
-        if l.shape.iter().zip(&l.strides).any(|(&n, &s)| n > 1 && s == 0) {
+        if l.shape
+            .iter()
+            .zip(&l.strides)
+            .any(|(&n, &s)| n > 1 && s == 0)
+        {
             return Err(Error::invalid(op, format!("the tensor (shape {:?}) is an expanded view in which several elements share one memory location; write to a .contiguous() copy instead", self.shape())));
         }
         Ok(())
     }
 
     /// Writes `f(self[i], src[i])` into `self`, `src` broadcast to `self`'s shape.
-    fn update_with(&self, op: &'static str, src: &Tensor, f32op: impl Fn(f32, f32) -> f32 + Sync, f64op: impl Fn(f64, f64) -> f64 + Sync) -> Result<()> {
+    fn update_with(
+        &self,
+        op: &'static str,
+        src: &Tensor,
+        f32op: impl Fn(f32, f32) -> f32 + Sync,
+        f64op: impl Fn(f64, f64) -> f64 + Sync,
+    ) -> Result<()> {
         self.check_writable(op, Some(src))?;
         super::check_same_dtype(op, self, src)?;
         // A source sharing this storage is copied first, so reads never see half-written data.
-        let src = if std::sync::Arc::ptr_eq(self.storage(), src.storage()) { src.contiguous_copy() } else { src.clone() };
-        let ls = src
-            .layout()
-            .broadcast_to(self.shape())
-            .ok_or_else(|| Error::shape(op, self.shape(), src.shape(), "the source must broadcast to the destination's shape"))?;
+        let src = if std::sync::Arc::ptr_eq(self.storage(), src.storage()) {
+            src.contiguous_copy()
+        } else {
+            src.clone()
+        };
+        let ls = src.layout().broadcast_to(self.shape()).ok_or_else(|| {
+            Error::shape(
+                op,
+                self.shape(),
+                src.shape(),
+                "the source must broadcast to the destination's shape",
+            )
+        })?;
         let mut guard = self.storage().write();
         match self.dtype() {
-            crate::DType::F32 => src.with_slice::<f32, _>(|s, _| update_in_place(f32::slice_mut(&mut guard).expect("dtype"), self.layout(), s, &ls, f32op)),
-            crate::DType::F64 => src.with_slice::<f64, _>(|s, _| update_in_place(f64::slice_mut(&mut guard).expect("dtype"), self.layout(), s, &ls, f64op)),
+            crate::DType::F32 => src.with_slice::<f32, _>(|s, _| {
+                update_in_place(
+                    f32::slice_mut(&mut guard).expect("dtype"),
+                    self.layout(),
+                    s,
+                    &ls,
+                    f32op,
+                )
+            }),
+            crate::DType::F64 => src.with_slice::<f64, _>(|s, _| {
+                update_in_place(
+                    f64::slice_mut(&mut guard).expect("dtype"),
+                    self.layout(),
+                    s,
+                    &ls,
+                    f64op,
+                )
+            }),
         }
         Ok(())
     }
 
     /// Writes `f(self[i])` into `self`.
-    fn map_with(&self, op: &'static str, f32op: impl Fn(f32) -> f32 + Sync, f64op: impl Fn(f64) -> f64 + Sync) -> Result<()> {
+    fn map_with(
+        &self,
+        op: &'static str,
+        f32op: impl Fn(f32) -> f32 + Sync,
+        f64op: impl Fn(f64) -> f64 + Sync,
+    ) -> Result<()> {
         self.check_writable(op, None)?;
         let mut guard = self.storage().write();
         match self.dtype() {
-            crate::DType::F32 => map_in_place(f32::slice_mut(&mut guard).expect("dtype"), self.layout(), f32op),
-            crate::DType::F64 => map_in_place(f64::slice_mut(&mut guard).expect("dtype"), self.layout(), f64op),
+            crate::DType::F32 => map_in_place(
+                f32::slice_mut(&mut guard).expect("dtype"),
+                self.layout(),
+                f32op,
+            ),
+            crate::DType::F64 => map_in_place(
+                f64::slice_mut(&mut guard).expect("dtype"),
+                self.layout(),
+                f64op,
+            ),
         }
         Ok(())
     }
@@ -192,14 +243,19 @@ impl Tensor {
     /// In-place `self += g` for accumulating `.grad` (no autograd checks: `.grad` never
     /// requires grad on this path).
     pub(crate) fn add_assign_no_grad(&self, g: &Tensor) {
-        crate::no_grad(|| self.try_add_(g)).expect("accumulating a gradient of the leaf's own shape and dtype");
+        crate::no_grad(|| self.try_add_(g))
+            .expect("accumulating a gradient of the leaf's own shape and dtype");
     }
 
     /// A gradient ready to be stored as `.grad`: contiguous, detached, and not sharing storage
     /// with anything else (so in-place accumulation later cannot change another tensor).
     pub(crate) fn into_owned_grad(self) -> Tensor {
-        let exclusive = std::sync::Arc::strong_count(&self.0) == 1 && std::sync::Arc::strong_count(self.storage()) == 1 && self.is_contiguous() && self.layout().offset == 0;
-        let exclusive = exclusive && with_dtype!(self.dtype(), T => self.with_slice::<T, _>(|s, _| s.len() == self.numel()));
+        let exclusive = std::sync::Arc::strong_count(&self.0) == 1
+            && std::sync::Arc::strong_count(self.storage()) == 1
+            && self.is_contiguous()
+            && self.layout().offset == 0;
+        let exclusive = exclusive
+            && with_dtype!(self.dtype(), T => self.with_slice::<T, _>(|s, _| s.len() == self.numel()));
         if exclusive {
             self.detach()
         } else {

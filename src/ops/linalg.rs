@@ -41,19 +41,43 @@ impl Tensor {
         super::check_same_dtype("matmul", self, other)?;
         let (da, db) = (self.dim(), other.dim());
         if da == 0 || db == 0 {
-            return Err(Error::shape("matmul", self.shape(), other.shape(), "both arguments need at least 1 dim; use mul for scalars"));
+            return Err(Error::shape(
+                "matmul",
+                self.shape(),
+                other.shape(),
+                "both arguments need at least 1 dim; use mul for scalars",
+            ));
         }
         if da == 1 && db == 1 {
             return self.try_dot(other);
         }
-        let a = if da == 1 { self.unsqueeze(0) } else { self.clone() };
-        let b = if db == 1 { other.unsqueeze(-1) } else { other.clone() };
+        let a = if da == 1 {
+            self.unsqueeze(0)
+        } else {
+            self.clone()
+        };
+        let b = if db == 1 {
+            other.unsqueeze(-1)
+        } else {
+            other.clone()
+        };
         let (k1, k2) = (a.shape()[a.dim() - 1], b.shape()[b.dim() - 2]);
         if k1 != k2 {
             return Err(Error::shape("matmul", self.shape(), other.shape(), format!("the inner dims differ ({k1} vs {k2}); the last dim of the first must equal the second-to-last dim of the second")));
         }
-        let batch = try_broadcast("matmul", &a.shape()[..a.dim() - 2], &b.shape()[..b.dim() - 2])
-            .map_err(|_| Error::shape("matmul", self.shape(), other.shape(), "the batch dims (all but the last two) cannot be broadcast"))?;
+        let batch = try_broadcast(
+            "matmul",
+            &a.shape()[..a.dim() - 2],
+            &b.shape()[..b.dim() - 2],
+        )
+        .map_err(|_| {
+            Error::shape(
+                "matmul",
+                self.shape(),
+                other.shape(),
+                "the batch dims (all but the last two) cannot be broadcast",
+            )
+        })?;
         let mut out = a.matmul_batched(&b, &batch);
         if da == 1 {
             out = out.squeeze(-2);
@@ -68,13 +92,23 @@ impl Tensor {
     /// primitive; its backward uses it again, so it differentiates to any order.
     #[track_caller]
     fn matmul_batched(&self, other: &Tensor, batch: &[usize]) -> Tensor {
-        let (m, k, n) = (self.shape()[self.dim() - 2], self.shape()[self.dim() - 1], other.shape()[other.dim() - 1]);
+        let (m, k, n) = (
+            self.shape()[self.dim() - 2],
+            self.shape()[self.dim() - 1],
+            other.shape()[other.dim() - 1],
+        );
         let mut a_shape = batch.to_vec();
         a_shape.extend([m, k]);
         let mut b_shape = batch.to_vec();
         b_shape.extend([k, n]);
-        let la = self.layout().broadcast_to(&a_shape).expect("batch dims broadcast");
-        let lb = other.layout().broadcast_to(&b_shape).expect("batch dims broadcast");
+        let la = self
+            .layout()
+            .broadcast_to(&a_shape)
+            .expect("batch dims broadcast");
+        let lb = other
+            .layout()
+            .broadcast_to(&b_shape)
+            .expect("batch dims broadcast");
         let mut out_shape = batch.to_vec();
         out_shape.extend([m, n]);
         let nb: usize = batch.iter().product();
@@ -98,7 +132,11 @@ impl Tensor {
             }));
             Tensor::from_elems(out, &out_shape)
         });
-        let name = if batch.is_empty() { "MmBackward0" } else { "BmmBackward0" };
+        let name = if batch.is_empty() {
+            "MmBackward0"
+        } else {
+            "BmmBackward0"
+        };
         let (sa, sb) = (self.shape().to_vec(), other.shape().to_vec());
         let batch_dims = batch.to_vec();
         let out = record(out, name, &[self, other], |needs| {
@@ -117,7 +155,12 @@ impl Tensor {
                 ])
             })
         });
-        jvp(out, &[self, other], |t| add_opt(t[0].as_ref().map(|ta| ta.matmul_batched(other, batch)), t[1].as_ref().map(|tb| self.matmul_batched(tb, batch))))
+        jvp(out, &[self, other], |t| {
+            add_opt(
+                t[0].as_ref().map(|ta| ta.matmul_batched(other, batch)),
+                t[1].as_ref().map(|tb| self.matmul_batched(tb, batch)),
+            )
+        })
     }
 
     /// Dot product of two 1-D tensors of equal length, a 0-d tensor (grad_fn `DotBackward0`).
@@ -139,7 +182,12 @@ impl Tensor {
     pub fn try_dot(&self, other: &Tensor) -> Result<Tensor> {
         super::check_same_dtype("dot", self, other)?;
         if self.dim() != 1 || other.dim() != 1 || self.numel() != other.numel() {
-            return Err(Error::shape("dot", self.shape(), other.shape(), "dot needs two 1-D tensors of the same length; use matmul or mul for other shapes"));
+            return Err(Error::shape(
+                "dot",
+                self.shape(),
+                other.shape(),
+                "dot needs two 1-D tensors of the same length; use matmul or mul for other shapes",
+            ));
         }
         let out = crate::no_grad(|| (self * other).sum());
         let out = record(out, "DotBackward0", &[self, other], |needs| {
@@ -147,12 +195,23 @@ impl Tensor {
             let b = needs[0].then(|| SavedTensor::input(other));
             rule(move |ctx, g| {
                 Ok(grads![
-                    grad_if(ctx.needs(0), || Ok(g * b.as_ref().expect("saved").get(ctx)?))?,
-                    grad_if(ctx.needs(1), || Ok(g * a.as_ref().expect("saved").get(ctx)?))?,
+                    grad_if(ctx.needs(0), || Ok(g * b
+                        .as_ref()
+                        .expect("saved")
+                        .get(ctx)?))?,
+                    grad_if(ctx.needs(1), || Ok(g * a
+                        .as_ref()
+                        .expect("saved")
+                        .get(ctx)?))?,
                 ])
             })
         });
-        Ok(jvp(out, &[self, other], |t| add_opt(t[0].as_ref().map(|ta| ta.dot(other)), t[1].as_ref().map(|tb| self.dot(tb)))))
+        Ok(jvp(out, &[self, other], |t| {
+            add_opt(
+                t[0].as_ref().map(|ta| ta.dot(other)),
+                t[1].as_ref().map(|tb| self.dot(tb)),
+            )
+        }))
     }
 
     /// Cross product along the last dim, which must have size 3 (`torch.linalg.cross`);
@@ -186,15 +245,27 @@ impl Tensor {
         let shape = try_broadcast("cross", self.shape(), other.shape())?;
         let d = normalize_dim("cross", dim, &shape)?;
         // The size of broadcast dim `d` in an operand with fewer dims, if it has that dim.
-        let size_at = |t: &Tensor| (d + t.dim()).checked_sub(shape.len()).and_then(|i| t.shape().get(i).copied());
+        let size_at = |t: &Tensor| {
+            (d + t.dim())
+                .checked_sub(shape.len())
+                .and_then(|i| t.shape().get(i).copied())
+        };
         if size_at(self) != Some(3) || size_at(other) != Some(3) {
-            return Err(Error::shape("cross", self.shape(), other.shape(), format!("dim {dim} must have size 3 in both tensors")));
+            return Err(Error::shape(
+                "cross",
+                self.shape(),
+                other.shape(),
+                format!("dim {dim} must have size 3 in both tensors"),
+            ));
         }
         let out = crate::no_grad(|| {
             let (a, b) = (self.expand_to(&shape), other.expand_to(&shape));
             let c = |t: &Tensor, i| t.narrow(d as isize, i, 1);
-            let (a0, a1, a2, b0, b1, b2) = (c(&a, 0), c(&a, 1), c(&a, 2), c(&b, 0), c(&b, 1), c(&b, 2));
-            (&a1 * &b2 - &a2 * &b1).embed_in_zeros(&shape, d, 0) + (&a2 * &b0 - &a0 * &b2).embed_in_zeros(&shape, d, 1) + (&a0 * &b1 - &a1 * &b0).embed_in_zeros(&shape, d, 2)
+            let (a0, a1, a2, b0, b1, b2) =
+                (c(&a, 0), c(&a, 1), c(&a, 2), c(&b, 0), c(&b, 1), c(&b, 2));
+            (&a1 * &b2 - &a2 * &b1).embed_in_zeros(&shape, d, 0)
+                + (&a2 * &b0 - &a0 * &b2).embed_in_zeros(&shape, d, 1)
+                + (&a0 * &b1 - &a1 * &b0).embed_in_zeros(&shape, d, 2)
         });
         let (sa, sb) = (self.shape().to_vec(), other.shape().to_vec());
         let out = record(out, "LinalgCrossBackward0", &[self, other], |needs| {
@@ -203,12 +274,24 @@ impl Tensor {
             rule(move |ctx, g| {
                 // d(a×b) = da×b + a×db, so the gradients are b×g for a and g×a for b.
                 Ok(grads![
-                    grad_if(ctx.needs(0), || Ok(b.as_ref().expect("saved").get(ctx)?.try_cross_dim(g, dim)?.sum_to_shape(&sa)))?,
-                    grad_if(ctx.needs(1), || Ok(g.try_cross_dim(&a.as_ref().expect("saved").get(ctx)?, dim)?.sum_to_shape(&sb)))?,
+                    grad_if(ctx.needs(0), || Ok(b
+                        .as_ref()
+                        .expect("saved")
+                        .get(ctx)?
+                        .try_cross_dim(g, dim)?
+                        .sum_to_shape(&sa)))?,
+                    grad_if(ctx.needs(1), || Ok(g
+                        .try_cross_dim(&a.as_ref().expect("saved").get(ctx)?, dim)?
+                        .sum_to_shape(&sb)))?,
                 ])
             })
         });
         let cross = |a: &Tensor, b: &Tensor| a.try_cross_dim(b, dim).expect("shapes checked above");
-        Ok(jvp(out, &[self, other], |t| add_opt(t[0].as_ref().map(|ta| cross(ta, other)), t[1].as_ref().map(|tb| cross(self, tb)))))
+        Ok(jvp(out, &[self, other], |t| {
+            add_opt(
+                t[0].as_ref().map(|ta| cross(ta, other)),
+                t[1].as_ref().map(|tb| cross(self, tb)),
+            )
+        }))
     }
 }

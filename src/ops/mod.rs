@@ -60,17 +60,31 @@ macro_rules! map_binary {
 pub(crate) use map_binary;
 
 /// Checks dtypes and broadcasts two layouts to their common shape.
-pub(crate) fn broadcast_pair(op: &'static str, a: &Tensor, b: &Tensor) -> Result<(crate::layout::Layout, crate::layout::Layout, Dims)> {
+pub(crate) fn broadcast_pair(
+    op: &'static str,
+    a: &Tensor,
+    b: &Tensor,
+) -> Result<(crate::layout::Layout, crate::layout::Layout, Dims)> {
     check_same_dtype(op, a, b)?;
     let shape = try_broadcast(op, a.shape(), b.shape())?;
-    let la = a.layout().broadcast_to(&shape).expect("broadcast shape is valid");
-    let lb = b.layout().broadcast_to(&shape).expect("broadcast shape is valid");
+    let la = a
+        .layout()
+        .broadcast_to(&shape)
+        .expect("broadcast shape is valid");
+    let lb = b
+        .layout()
+        .broadcast_to(&shape)
+        .expect("broadcast shape is valid");
     Ok((la, lb, shape))
 }
 
 pub(crate) fn check_same_dtype(op: &'static str, a: &Tensor, b: &Tensor) -> Result<()> {
     if a.dtype() != b.dtype() {
-        return Err(Error::DTypeMismatch { op, lhs: a.dtype(), rhs: b.dtype() });
+        return Err(Error::DTypeMismatch {
+            op,
+            lhs: a.dtype(),
+            rhs: b.dtype(),
+        });
     }
     Ok(())
 }

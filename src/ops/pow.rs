@@ -32,7 +32,9 @@ impl Tensor {
                 Ok(grads![Some(g * powi_derivative(&x, n))])
             })
         });
-        jvp(out, &[self], |t| t[0].as_ref().map(|t| t * powi_derivative(self, n)))
+        jvp(out, &[self], |t| {
+            t[0].as_ref().map(|t| t * powi_derivative(self, n))
+        })
     }
 
     /// Element-wise `self ** e` for a float `e` (grad_fn `PowBackward0`). Negative bases with
@@ -62,7 +64,9 @@ impl Tensor {
                 Ok(grads![Some(g * powf_derivative(&x, e))])
             })
         });
-        jvp(out, &[self], |t| t[0].as_ref().map(|t| t * powf_derivative(self, e)))
+        jvp(out, &[self], |t| {
+            t[0].as_ref().map(|t| t * powf_derivative(self, e))
+        })
     }
 }
 

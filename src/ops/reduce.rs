@@ -11,7 +11,11 @@ use smallvec::SmallVec;
 
 /// Which dims of `shape` the list names (negative dims count from the end); errors on
 /// out-of-range or repeated dims. An empty list means every dim, as in PyTorch.
-pub(crate) fn reduced_mask(op: &'static str, dims: &[isize], shape: &[usize]) -> Result<SmallVec<[bool; 4]>> {
+pub(crate) fn reduced_mask(
+    op: &'static str,
+    dims: &[isize],
+    shape: &[usize],
+) -> Result<SmallVec<[bool; 4]>> {
     let mut mask: SmallVec<[bool; 4]> = SmallVec::from_elem(dims.is_empty(), shape.len());
     for &d in dims {
         let i = normalize_dim(op, d, shape)?;
@@ -19,7 +23,10 @@ pub(crate) fn reduced_mask(op: &'static str, dims: &[isize], shape: &[usize]) ->
             continue; // dim 0 / -1 of a 0-d tensor: nothing to reduce
         }
         if mask[i] {
-            return Err(Error::invalid(op, format!("dim {d} appears more than once in {dims:?}; list each dim once")));
+            return Err(Error::invalid(
+                op,
+                format!("dim {d} appears more than once in {dims:?}; list each dim once"),
+            ));
         }
         mask[i] = true;
     }
@@ -28,7 +35,11 @@ pub(crate) fn reduced_mask(op: &'static str, dims: &[isize], shape: &[usize]) ->
 
 /// Output shape after reducing `mask`'s dims.
 fn reduced_shape(shape: &[usize], mask: &[bool], keepdim: bool) -> Vec<usize> {
-    shape.iter().zip(mask).filter_map(|(&n, &r)| if r { keepdim.then_some(1) } else { Some(n) }).collect()
+    shape
+        .iter()
+        .zip(mask)
+        .filter_map(|(&n, &r)| if r { keepdim.then_some(1) } else { Some(n) })
+        .collect()
 }
 
 impl Tensor {
@@ -45,7 +56,9 @@ impl Tensor {
             Tensor::from_elems(vec![s], &[])
         });
         let shape = self.shape().to_vec();
-        let out = record(out, "SumBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.expand_to(&shape))])));
+        let out = record(out, "SumBackward0", &[self], |_| {
+            rule(move |_, g| Ok(grads![Some(g.expand_to(&shape))]))
+        });
         jvp(out, &[self], |t| t[0].as_ref().map(Tensor::sum))
     }
 
@@ -77,8 +90,12 @@ impl Tensor {
         });
         let in_shape = self.shape().to_vec();
         let kept_shape = reduced_shape(&in_shape, &mask, true);
-        let out = record(out, "SumBackward1", &[self], |_| rule(move |_, g| Ok(grads![Some(g.reshape_to(&kept_shape).expand_to(&in_shape))])));
-        Ok(jvp(out, &[self], |t| t[0].as_ref().map(|t| t.sum_dim(dims, keepdim))))
+        let out = record(out, "SumBackward1", &[self], |_| {
+            rule(move |_, g| Ok(grads![Some(g.reshape_to(&kept_shape).expand_to(&in_shape))]))
+        });
+        Ok(jvp(out, &[self], |t| {
+            t[0].as_ref().map(|t| t.sum_dim(dims, keepdim))
+        }))
     }
 
     /// Mean of all elements, a 0-d tensor (grad_fn `MeanBackward0`). NaN for an empty tensor.
@@ -87,7 +104,9 @@ impl Tensor {
         let n = self.numel() as f64;
         let out = self.sum().detach().div_scalar(n);
         let shape = self.shape().to_vec();
-        let out = record(out, "MeanBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.expand_to(&shape).div_scalar(n))])));
+        let out = record(out, "MeanBackward0", &[self], |_| {
+            rule(move |_, g| Ok(grads![Some(g.expand_to(&shape).div_scalar(n))]))
+        });
         jvp(out, &[self], |t| t[0].as_ref().map(Tensor::mean))
     }
 
@@ -104,13 +123,27 @@ impl Tensor {
     #[track_caller]
     pub fn try_mean_dim(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
         let mask = reduced_mask("mean_dim", dims, self.shape())?;
-        let count: usize = self.shape().iter().zip(&mask).filter(|(_, &r)| r).map(|(&n, _)| n).product();
+        let count: usize = self
+            .shape()
+            .iter()
+            .zip(&mask)
+            .filter(|(_, &r)| r)
+            .map(|(&n, _)| n)
+            .product();
         let n = count as f64;
         let out = crate::no_grad(|| self.try_sum_dim(dims, keepdim))?.div_scalar(n);
         let in_shape = self.shape().to_vec();
         let kept_shape = reduced_shape(&in_shape, &mask, true);
-        let out = record(out, "MeanBackward1", &[self], |_| rule(move |_, g| Ok(grads![Some(g.reshape_to(&kept_shape).expand_to(&in_shape).div_scalar(n))])));
-        Ok(jvp(out, &[self], |t| t[0].as_ref().map(|t| t.mean_dim(dims, keepdim))))
+        let out = record(out, "MeanBackward1", &[self], |_| {
+            rule(move |_, g| {
+                Ok(grads![Some(
+                    g.reshape_to(&kept_shape).expand_to(&in_shape).div_scalar(n)
+                )])
+            })
+        });
+        Ok(jvp(out, &[self], |t| {
+            t[0].as_ref().map(|t| t.mean_dim(dims, keepdim))
+        }))
     }
 
     /// Sums a broadcast result back to `shape` (which must broadcast to `self.shape()`): the
@@ -121,9 +154,15 @@ impl Tensor {
             return self.clone();
         }
         let lead = self.dim() - shape.len();
-        let dims: Vec<isize> = (0..self.dim()).filter(|&d| d < lead || (shape[d - lead] == 1 && self.shape()[d] != 1)).map(|d| d as isize).collect();
-        let summed = if dims.is_empty() { self.clone() } else { self.sum_dim(&dims, true) };
+        let dims: Vec<isize> = (0..self.dim())
+            .filter(|&d| d < lead || (shape[d - lead] == 1 && self.shape()[d] != 1))
+            .map(|d| d as isize)
+            .collect();
+        let summed = if dims.is_empty() {
+            self.clone()
+        } else {
+            self.sum_dim(&dims, true)
+        };
         summed.reshape_to(shape)
     }
 }
-

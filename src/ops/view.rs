@@ -42,12 +42,21 @@ impl Tensor {
             return self.clone();
         }
         let in_shape = self.shape().to_vec();
-        let back = move |_: &crate::autograd::node::Ctx<'_>, g: &Tensor| Ok(grads![Some(g.reshape_to(&in_shape))]);
+        let back = move |_: &crate::autograd::node::Ctx<'_>, g: &Tensor| {
+            Ok(grads![Some(g.reshape_to(&in_shape))])
+        };
         let out = match self.layout().view(shape) {
-            Some(layout) => record(self.view_with(layout), "ViewBackward0", &[self], |_| rule(back)),
+            Some(layout) => record(self.view_with(layout), "ViewBackward0", &[self], |_| {
+                rule(back)
+            }),
             None => {
                 let copy = self.contiguous_copy();
-                record(copy.view_with(Layout::contiguous(shape)), "UnsafeViewBackward0", &[self], |_| rule(back))
+                record(
+                    copy.view_with(Layout::contiguous(shape)),
+                    "UnsafeViewBackward0",
+                    &[self],
+                    |_| rule(back),
+                )
             }
         };
         jvp(out, &[self], |t| t[0].as_ref().map(|t| t.reshape_to(shape)))
@@ -68,9 +77,15 @@ impl Tensor {
         if self.dim() == 0 {
             return Ok(self.reshape_to(&[1]));
         }
-        let (s, e) = (normalize_dim("flatten", start, self.shape())?, normalize_dim("flatten", end, self.shape())?);
+        let (s, e) = (
+            normalize_dim("flatten", start, self.shape())?,
+            normalize_dim("flatten", end, self.shape())?,
+        );
         if s > e {
-            return Err(Error::invalid("flatten", format!("start dim {start} comes after end dim {end}")));
+            return Err(Error::invalid(
+                "flatten",
+                format!("start dim {start} comes after end dim {end}"),
+            ));
         }
         let sh = self.shape();
         let mut shape: Vec<usize> = sh[..s].to_vec();
@@ -100,9 +115,20 @@ impl Tensor {
     #[track_caller]
     pub fn try_expand(&self, shape: impl IntoDims) -> Result<Tensor> {
         let dims = shape.to_dims();
-        let err = |detail: String| Error::shape("expand", self.shape(), &dims.iter().map(|&d| d.max(0) as usize).collect::<Vec<_>>(), detail);
+        let err = |detail: String| {
+            Error::shape(
+                "expand",
+                self.shape(),
+                &dims.iter().map(|&d| d.max(0) as usize).collect::<Vec<_>>(),
+                detail,
+            )
+        };
         if dims.len() < self.dim() {
-            return Err(err(format!("the target has {} dims but the tensor has {}; give at least as many sizes as dims", dims.len(), self.dim())));
+            return Err(err(format!(
+                "the target has {} dims but the tensor has {}; give at least as many sizes as dims",
+                dims.len(),
+                self.dim()
+            )));
         }
         let lead = dims.len() - self.dim();
         let mut target = Vec::with_capacity(dims.len());
@@ -110,10 +136,16 @@ impl Tensor {
             let own = (i >= lead).then(|| self.shape()[i - lead]);
             target.push(match (d, own) {
                 (-1, Some(n)) => n,
-                (-1, None) => return Err(err(format!("-1 is not allowed for the new leading dim {i}"))),
+                (-1, None) => {
+                    return Err(err(format!(
+                        "-1 is not allowed for the new leading dim {i}"
+                    )))
+                }
                 (d, _) if d < 0 => return Err(err(format!("size {d} is invalid"))),
                 (d, Some(n)) if n != 1 && n != d as usize => {
-                    return Err(err(format!("the size {d} must match the existing size {n} at non-singleton dim {i}")));
+                    return Err(err(format!(
+                        "the size {d} must match the existing size {n} at non-singleton dim {i}"
+                    )));
                 }
                 (d, _) => d as usize,
             });
@@ -127,9 +159,14 @@ impl Tensor {
         if shape == self.shape() {
             return self.clone();
         }
-        let layout = self.layout().broadcast_to(shape).expect("expand_to: caller checked compatibility");
+        let layout = self
+            .layout()
+            .broadcast_to(shape)
+            .expect("expand_to: caller checked compatibility");
         let in_shape = self.shape().to_vec();
-        let out = record(self.view_with(layout), "ExpandBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.sum_to_shape(&in_shape))])));
+        let out = record(self.view_with(layout), "ExpandBackward0", &[self], |_| {
+            rule(move |_, g| Ok(grads![Some(g.sum_to_shape(&in_shape))]))
+        });
         jvp(out, &[self], |t| t[0].as_ref().map(|t| t.expand_to(shape)))
     }
 
@@ -150,12 +187,19 @@ impl Tensor {
             normalize_dim("transpose", d1, self.shape())?;
             return Ok(self.clone());
         }
-        let (a, b) = (normalize_dim("transpose", d0, self.shape())?, normalize_dim("transpose", d1, self.shape())?);
+        let (a, b) = (
+            normalize_dim("transpose", d0, self.shape())?,
+            normalize_dim("transpose", d1, self.shape())?,
+        );
         let mut perm: Vec<usize> = (0..self.dim()).collect();
         perm.swap(a, b);
         let out = self.view_with(self.layout().permute(&perm));
-        let out = record(out, "TransposeBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.transpose(d0, d1))])));
-        Ok(jvp(out, &[self], |t| t[0].as_ref().map(|t| t.transpose(d0, d1))))
+        let out = record(out, "TransposeBackward0", &[self], |_| {
+            rule(move |_, g| Ok(grads![Some(g.transpose(d0, d1))]))
+        });
+        Ok(jvp(out, &[self], |t| {
+            t[0].as_ref().map(|t| t.transpose(d0, d1))
+        }))
     }
 
     /// Transpose of a matrix (dims 0 and 1); vectors and scalars are returned as they are.
@@ -175,11 +219,18 @@ impl Tensor {
             return Err(Error::invalid("t", format!("expects a tensor with at most 2 dims, got shape {:?}; use transpose(d0, d1) or permute", self.shape())));
         }
         if self.dim() < 2 {
-            let out = record(self.view_with(self.layout().clone()), "TBackward0", &[self], |_| rule(|_, g| Ok(grads![Some(g.clone())])));
+            let out = record(
+                self.view_with(self.layout().clone()),
+                "TBackward0",
+                &[self],
+                |_| rule(|_, g| Ok(grads![Some(g.clone())])),
+            );
             return Ok(jvp(out, &[self], |t| t[0].clone()));
         }
         let out = self.view_with(self.layout().permute(&[1, 0]));
-        let out = record(out, "TBackward0", &[self], |_| rule(|_, g| Ok(grads![Some(g.t())])));
+        let out = record(out, "TBackward0", &[self], |_| {
+            rule(|_, g| Ok(grads![Some(g.t())]))
+        });
         Ok(jvp(out, &[self], |t| t[0].as_ref().map(Tensor::t)))
     }
 
@@ -210,7 +261,10 @@ impl Tensor {
         for &d in &dims {
             let i = normalize_dim("permute", d, self.shape())?;
             if std::mem::replace(&mut seen[i], true) {
-                return Err(Error::invalid("permute", format!("dim {d} appears more than once in {dims:?}; list every dim once")));
+                return Err(Error::invalid(
+                    "permute",
+                    format!("dim {d} appears more than once in {dims:?}; list every dim once"),
+                ));
             }
             perm.push(i);
         }
@@ -219,8 +273,12 @@ impl Tensor {
             inverse[p] = i as isize;
         }
         let out = self.view_with(self.layout().permute(&perm));
-        let out = record(out, "PermuteBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.permute(&inverse[..]))])));
-        Ok(jvp(out, &[self], |t| t[0].as_ref().map(|t| t.permute(&perm[..]))))
+        let out = record(out, "PermuteBackward0", &[self], |_| {
+            rule(move |_, g| Ok(grads![Some(g.permute(&inverse[..]))]))
+        });
+        Ok(jvp(out, &[self], |t| {
+            t[0].as_ref().map(|t| t.permute(&perm[..]))
+        }))
     }
 
     /// Inserts a dim of size 1 at `dim` (`-1` appends), like `unsqueeze`.
@@ -272,9 +330,14 @@ impl Tensor {
     /// A view with `shape` (same element order) recorded under `name`.
     #[track_caller]
     fn view_op(&self, shape: &[usize], name: &'static str) -> Tensor {
-        let layout = self.layout().view(shape).expect("view_op: only adds or drops size-1 dims");
+        let layout = self
+            .layout()
+            .view(shape)
+            .expect("view_op: only adds or drops size-1 dims");
         let in_shape = self.shape().to_vec();
-        let out = record(self.view_with(layout), name, &[self], |_| rule(move |_, g| Ok(grads![Some(g.reshape_to(&in_shape))])));
+        let out = record(self.view_with(layout), name, &[self], |_| {
+            rule(move |_, g| Ok(grads![Some(g.reshape_to(&in_shape))]))
+        });
         jvp(out, &[self], |t| t[0].as_ref().map(|t| t.reshape_to(shape)))
     }
 
@@ -298,7 +361,10 @@ impl Tensor {
     #[track_caller]
     pub fn try_narrow(&self, dim: isize, start: usize, len: usize) -> Result<Tensor> {
         if self.dim() == 0 {
-            return Err(Error::invalid("narrow", "cannot narrow a 0-d tensor; reshape it to 1-d first"));
+            return Err(Error::invalid(
+                "narrow",
+                "cannot narrow a 0-d tensor; reshape it to 1-d first",
+            ));
         }
         let d = normalize_dim("narrow", dim, self.shape())?;
         let size = self.shape()[d];
@@ -307,8 +373,12 @@ impl Tensor {
         }
         let out = self.view_with(self.layout().narrow(d, start, len));
         let in_shape = self.shape().to_vec();
-        let out = record(out, "SliceBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.embed_in_zeros(&in_shape, d, start))])));
-        Ok(jvp(out, &[self], |t| t[0].as_ref().map(|t| t.narrow(dim, start, len))))
+        let out = record(out, "SliceBackward0", &[self], |_| {
+            rule(move |_, g| Ok(grads![Some(g.embed_in_zeros(&in_shape, d, start))]))
+        });
+        Ok(jvp(out, &[self], |t| {
+            t[0].as_ref().map(|t| t.narrow(dim, start, len))
+        }))
     }
 
     /// The inverse of narrow for gradients: zeros of `shape` with `self` placed at
@@ -323,8 +393,12 @@ impl Tensor {
             self.with_slice::<T, _>(|src, ls| crate::kernels::elementwise::update_in_place(dst, &window, src, ls, |_, s| s));
         });
         let len = self.shape()[dim];
-        let out = record(out, "SliceBackwardBackward0", &[self], |_| rule(move |_, g| Ok(grads![Some(g.narrow(dim as isize, start, len))])));
-        jvp(out, &[self], |t| t[0].as_ref().map(|t| t.embed_in_zeros(shape, dim, start)))
+        let out = record(out, "SliceBackwardBackward0", &[self], |_| {
+            rule(move |_, g| Ok(grads![Some(g.narrow(dim as isize, start, len))]))
+        });
+        jvp(out, &[self], |t| {
+            t[0].as_ref().map(|t| t.embed_in_zeros(shape, dim, start))
+        })
     }
 
     /// The tensor itself if contiguous, else a contiguous copy (grad_fn `CloneBackward0`).
@@ -340,7 +414,9 @@ impl Tensor {
     /// Note that Rust's `Clone` on `Tensor` copies only the handle, sharing the data.
     #[track_caller]
     pub fn deep_clone(&self) -> Tensor {
-        let out = record(self.contiguous_copy(), "CloneBackward0", &[self], |_| rule(|_, g| Ok(grads![Some(g.clone())])));
+        let out = record(self.contiguous_copy(), "CloneBackward0", &[self], |_| {
+            rule(|_, g| Ok(grads![Some(g.clone())]))
+        });
         jvp(out, &[self], |t| t[0].clone())
     }
 
@@ -354,19 +430,41 @@ impl Tensor {
 }
 
 /// Resolves a requested shape (with at most one `-1`) for `numel` elements.
-pub(crate) fn infer_shape(op: &'static str, dims: &[isize], from: &[usize], numel: usize) -> Result<Vec<usize>> {
+pub(crate) fn infer_shape(
+    op: &'static str,
+    dims: &[isize],
+    from: &[usize],
+    numel: usize,
+) -> Result<Vec<usize>> {
     let mut infer = None;
     let mut known = 1usize;
     for (i, &d) in dims.iter().enumerate() {
         match d {
             -1 if infer.is_none() => infer = Some(i),
-            -1 => return Err(Error::invalid(op, format!("only one dim can be -1, got {dims:?}"))),
-            d if d < 0 => return Err(Error::invalid(op, format!("invalid size {d} in {dims:?}; sizes must be >= 0 or -1"))),
+            -1 => {
+                return Err(Error::invalid(
+                    op,
+                    format!("only one dim can be -1, got {dims:?}"),
+                ))
+            }
+            d if d < 0 => {
+                return Err(Error::invalid(
+                    op,
+                    format!("invalid size {d} in {dims:?}; sizes must be >= 0 or -1"),
+                ))
+            }
             d => known *= d as usize,
         }
     }
     let mut shape: Vec<usize> = dims.iter().map(|&d| d.max(0) as usize).collect();
-    let bad = || Error::shape(op, from, &dims.iter().map(|&d| d.max(0) as usize).collect::<Vec<_>>(), format!("shape {dims:?} is invalid for a tensor of {numel} elements"));
+    let bad = || {
+        Error::shape(
+            op,
+            from,
+            &dims.iter().map(|&d| d.max(0) as usize).collect::<Vec<_>>(),
+            format!("shape {dims:?} is invalid for a tensor of {numel} elements"),
+        )
+    };
     match infer {
         Some(i) => {
             if known == 0 || numel % known != 0 {
