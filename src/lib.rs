@@ -1,3 +1,4 @@
 //! tensorgrad: PyTorch-style automatic differentiation in Rust.
+mod display;
 pub mod dtype;
 pub use dtype::DType;
