@@ -4,7 +4,9 @@
 //! [`MAX_DEPTH`](super::MAX_DEPTH) nodes deep, so the recursive trait
 //! implementations here and in later stages (derived `Clone`, `Debug`,
 //! `PartialEq`, `Drop`, evaluation, differentiation) cannot exhaust the stack.
-//! Trees built by hand have no such guard: keep them shallow too.
+//! Trees built by hand have no such guard: keep them shallow too. (The
+//! alternate `{:#?}` form of `Debug` takes time that grows faster than
+//! the tree's depth; prefer `{:?}` or `Display` for deep trees.)
 
 use std::fmt;
 
@@ -15,10 +17,11 @@ use super::span::Span;
 pub struct Expr {
     /// What the node is.
     pub kind: ExprKind,
-    /// Where it came from in the source. For an operator node this runs from
-    /// the start of its first operand to the end of its last one, including
-    /// any parentheses around those operands; parentheses around the node
-    /// itself are not part of its span.
+    /// Where it came from in the source, in characters (see [`Span`]). A
+    /// leaf covers its token; a unary node runs from its operator, a call
+    /// from its function name (with any `torch.` prefix) to its `)`, a
+    /// binary node from its left operand to its right one. Parentheses
+    /// around an operand are part of its parent's span, not its own.
     pub span: Span,
 }
 

@@ -95,9 +95,10 @@ pub enum ErrorKind {
         /// How many arguments were given.
         found: usize,
     },
-    /// Nesting beyond [`MAX_DEPTH`](super::MAX_DEPTH): too many open
-    /// parentheses, calls or exponents at once, or a tree deeper than the
-    /// limit (a chain of N operators is N levels deep).
+    /// A tree deeper than [`MAX_DEPTH`](super::MAX_DEPTH) levels: each
+    /// operator and call is one level, so `--...-x` or `1+1+...+1` with 256
+    /// or more operators is too deep. Parentheses alone do not count. The
+    /// span is the operator that would exceed the limit.
     TooDeep {
         /// The limit that was exceeded.
         limit: usize,

@@ -26,8 +26,10 @@
 //!   ignored. Implicit multiplication (`2x`, `(x+1)(x-1)`) is an error, as
 //!   in Python, with a suggestion where to put the `*`.
 //!
-//! Nesting is limited to [`MAX_DEPTH`] levels (see there), which keeps the
-//! parser and every recursive pass over the tree within a small stack.
+//! The parser does not recurse, so no input can overflow its stack; parsed
+//! trees are at most [`MAX_DEPTH`] (256) levels deep, so that recursive
+//! passes over them stay within a small stack too. Parentheses may nest
+//! without limit.
 //!
 //! # Example
 //!
