@@ -36,10 +36,10 @@ where
     F: Fn(T, T) -> T + Sync,
 {
     let walk = Walk::new(shape, [&la.strides, &lb.strides], [la.offset, lb.offset]);
-    let n = walk.inner();
-    collect_rows(
-        &walk,
-        |out: &mut [T], [oa, ob]: [usize; 2], strides| match strides {
+    collect_rows(&walk, |out: &mut [T], [oa, ob]: [usize; 2], strides| {
+        // `out` is a whole inner run, or a piece of one when a long run is split across threads.
+        let n = out.len();
+        match strides {
             // The cases that cover nearly all real use; each is a loop the compiler vectorises.
             [1, 1] => {
                 for ((o, &x), &y) in out.iter_mut().zip(&a[oa..oa + n]).zip(&b[ob..ob + n]) {
@@ -63,8 +63,8 @@ where
                     *o = f(a[oa + i * sa], b[ob + i * sb]);
                 }
             }
-        },
-    )
+        }
+    })
 }
 
 /// `f(a, b, c)` over three operands whose layouts are already broadcast to `shape` (used by
