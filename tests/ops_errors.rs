@@ -174,10 +174,7 @@ fn index_family_checks_every_index() {
     let text = msg.downcast_ref::<String>().expect("panic message");
     assert_eq!(
         text,
-        &z(&[2, 3])
-            .try_index_select(1, [7])
-            .unwrap_err()
-            .to_string()
+        &z(&[2, 3]).try_index_select(1, [7]).unwrap_err().to_string()
     );
 }
 
