@@ -32,6 +32,7 @@ mod random;
 mod shape_arg;
 mod storage;
 mod tensor;
+pub mod viz;
 
 pub use autograd::{no_grad, BackwardOptions, NoGradGuard};
 pub use create::NestedData;
