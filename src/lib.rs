@@ -27,6 +27,8 @@ pub mod gradcheck;
 mod kernels;
 mod layout;
 mod ops;
+#[cfg(feature = "plot")]
+pub mod plot;
 mod print;
 mod random;
 mod shape_arg;
