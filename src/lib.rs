@@ -27,11 +27,14 @@ pub mod gradcheck;
 mod kernels;
 mod layout;
 mod ops;
+#[cfg(feature = "plot")]
+pub mod plot;
 mod print;
 mod random;
 mod shape_arg;
 mod storage;
 mod tensor;
+pub mod viz;
 
 pub use autograd::{no_grad, BackwardOptions, NoGradGuard};
 pub use create::NestedData;
