@@ -57,17 +57,26 @@ pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
     // Where each requested input's gradient is captured.
     let mut node_targets: FxHashMap<usize, usize> = FxHashMap::default();
     let mut leaf_targets: FxHashMap<usize, usize> = FxHashMap::default();
+    // An input listed again (same tensor, or same graph identity) gets a copy of the first
+    // one's gradient, as in PyTorch: (input index, index of its first occurrence).
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
     if let Some(inputs) = req.inputs {
         for (i, t) in inputs.iter().enumerate() {
-            if let Some(node) = &t.0.grad_fn {
-                node_targets.insert(node_key(node), i);
+            let (targets, key) = if let Some(node) = &t.0.grad_fn {
+                (&mut node_targets, node_key(node))
             } else if let Some(meta) = t.0.meta.get().filter(|m| m.requires_grad()) {
-                leaf_targets.insert(meta_key(meta), i);
+                (&mut leaf_targets, meta_key(meta))
             } else {
                 return Err(Error::autograd(
                     "grad",
                     format!("input {i} (shape {:?}) does not require grad, so no gradient can flow to it; call .set_requires_grad(true) on it before computing the outputs", t.shape()),
                 ));
+            };
+            match targets.get(&key) {
+                Some(&first) => repeats.push((i, first)),
+                None => {
+                    targets.insert(key, i);
+                }
             }
         }
     }
@@ -170,6 +179,9 @@ pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
             accumulate_into_slot(&meta, g, req.create_graph);
         }
     }
+    for (i, first) in repeats {
+        captured[i] = captured[first].clone();
+    }
     Ok(captured)
 }
 
@@ -254,9 +266,9 @@ fn call_rule(node: &NodeRef, grad: &Tensor, req: &Request<'_>, anomaly: bool) ->
         return Err(Error::GraphReleased { node: node.name });
     };
     let outputs = rule.apply(&ctx, grad)?;
-    // Free saved tensors now unless asked to keep them. A rule that saved nothing
-    // (zero-sized closure) is kept, so running it again is allowed, as in PyTorch.
-    if !req.retain_graph && std::mem::size_of_val(&**rule) != 0 {
+    // Free saved tensors now unless asked to keep them. A rule that saved no tensor is
+    // kept, so running it again is allowed, as in PyTorch.
+    if !req.retain_graph && node.saves_tensors {
         *slot = None;
     }
     drop(slot);
@@ -275,13 +287,12 @@ fn call_rule(node: &NodeRef, grad: &Tensor, req: &Request<'_>, anomaly: bool) ->
 fn accumulate_into_slot(meta: &GradMeta, g: Tensor, create_graph: bool) {
     let mut slot = meta.grad.lock();
     *slot = Some(match slot.take() {
-        None => {
-            if create_graph {
-                g
-            } else {
-                g.into_owned_grad()
-            }
-        }
+        // A gradient that carries a graph is stored as it is, so it stays differentiable.
+        // Any other is made an owned, contiguous copy even under create_graph: it may be an
+        // expanded view (the gradient of a sum) or share storage with another tensor, and a
+        // later backward without create_graph adds into `.grad` in place.
+        None if create_graph && g.requires_grad() => g,
+        None => g.into_owned_grad(),
         Some(prev) if !create_graph && !prev.requires_grad() => {
             prev.add_assign_no_grad(&g);
             prev
