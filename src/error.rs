@@ -118,7 +118,7 @@ pub enum Error {
     },
 
     /// Anomaly mode found a non-finite gradient.
-    #[error("anomaly: {node} returned a {what} gradient for its input {input}; the op was called at {location}")]
+    #[error("anomaly: {node} returned a gradient with {what} values for its input {input}; the op was called at {location}")]
     Anomaly {
         /// The grad_fn name of the node.
         node: &'static str,

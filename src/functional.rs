@@ -240,6 +240,15 @@ pub fn jacobian_multi(f: impl Fn(&[Tensor]) -> Tensor, xs: &[Tensor]) -> Result<
 }
 
 /// [`jacfwd`] of a function of several tensors: one Jacobian per input, as [`jacobian_multi`].
+///
+/// ```
+/// use tensorgrad::{functional, tensor, DType, Tensor};
+/// let (a, b) = (tensor!([1.0, 2.0], DType::F64), tensor!(3.0, DType::F64));
+/// let j = functional::jacfwd_multi(|v: &[Tensor]| &v[0] * &v[1], &[a, b])?;
+/// assert_eq!((j[0].shape(), j[1].shape()), (&[2, 2][..], &[2][..]));
+/// assert_eq!(j[1].to_vec::<f64>(), vec![1.0, 2.0]); // ∂(a·b)/∂b = a
+/// # Ok::<(), tensorgrad::Error>(())
+/// ```
 pub fn jacfwd_multi(f: impl Fn(&[Tensor]) -> Tensor, xs: &[Tensor]) -> Result<Vec<Tensor>> {
     jacfwd_with(f, xs, Options::new())
 }
@@ -260,6 +269,14 @@ pub fn hessian_multi(f: impl Fn(&[Tensor]) -> Tensor, xs: &[Tensor]) -> Result<V
 }
 
 /// [`vjp`] of a function of several tensors: `f(xs)` and `vᵀ·∂f/∂xs[k]` for each input.
+///
+/// ```
+/// use tensorgrad::{functional, tensor, DType, Tensor};
+/// let (a, b) = (tensor!([1.0, 2.0], DType::F64), tensor!([3.0, 4.0], DType::F64));
+/// let (y, g) = functional::vjp_multi(|v: &[Tensor]| v[0].dot(&v[1]), &[a, b], &tensor!(2.0, DType::F64))?;
+/// assert_eq!((y.item::<f64>(), g[0].to_vec::<f64>(), g[1].to_vec::<f64>()), (11.0, vec![6.0, 8.0], vec![2.0, 4.0]));
+/// # Ok::<(), tensorgrad::Error>(())
+/// ```
 pub fn vjp_multi(
     f: impl Fn(&[Tensor]) -> Tensor,
     xs: &[Tensor],
@@ -289,6 +306,15 @@ pub fn jvp_multi(
 
 /// [`hvp`] of a scalar function of several tensors: `f(xs)` and, for each input `i`,
 /// `Σⱼ ∂²f/∂xs[i]∂xs[j] · vs[j]`.
+///
+/// ```
+/// use tensorgrad::{functional, tensor, DType, Tensor};
+/// // f(a, b) = a²·b: H = [[2b, 2a], [2a, 0]] = [[10, 6], [6, 0]] at (3, 5).
+/// let xs = [tensor!(3.0, DType::F64), tensor!(5.0, DType::F64)];
+/// let (_, hv) = functional::hvp_multi(|v: &[Tensor]| v[0].powi(2) * &v[1], &xs, &[tensor!(1.0, DType::F64), tensor!(1.0, DType::F64)])?;
+/// assert_eq!((hv[0].item::<f64>(), hv[1].item::<f64>()), (16.0, 6.0));
+/// # Ok::<(), tensorgrad::Error>(())
+/// ```
 pub fn hvp_multi(
     f: impl Fn(&[Tensor]) -> Tensor,
     xs: &[Tensor],
@@ -300,6 +326,16 @@ pub fn hvp_multi(
 // ----- with options -------------------------------------------------------------------------
 
 /// [`jacobian_multi`] with [`Options`].
+///
+/// ```
+/// use tensorgrad::{functional::{self, Options}, tensor, DType, Tensor};
+/// // strict: an output that does not depend on an input is an error, not zeros.
+/// let f = |v: &[Tensor]| v[0].powi(2);
+/// let xs = [tensor!([1.0], DType::F64), tensor!([2.0], DType::F64)];
+/// assert!(functional::jacobian_with(f, &xs, Options::new().strict(true)).is_err());
+/// assert_eq!(functional::jacobian_with(f, &xs, Options::new())?[1].to_vec::<f64>(), vec![0.0]);
+/// # Ok::<(), tensorgrad::Error>(())
+/// ```
 pub fn jacobian_with(
     f: impl Fn(&[Tensor]) -> Tensor,
     xs: &[Tensor],
@@ -314,7 +350,16 @@ pub fn jacobian_with(
     })
 }
 
-/// [`jacfwd_multi`] with [`Options`].
+/// [`jacfwd_multi`] with [`Options`]. Under `create_graph`, the Jacobian is differentiable.
+///
+/// ```
+/// use tensorgrad::{autograd, functional::{self, Options}, tensor, DType, Tensor};
+/// let x = tensor!([2.0], DType::F64).set_requires_grad(true);
+/// let j = functional::jacfwd_with(|v: &[Tensor]| v[0].powi(3), &[x.clone()], Options::new().create_graph(true))?;
+/// assert_eq!(j[0].to_vec::<f64>(), vec![12.0]); // 3x²
+/// assert_eq!(autograd::grad(&[&j[0].sum()], &[&x], false)?[0].to_vec::<f64>(), vec![12.0]); // 6x
+/// # Ok::<(), tensorgrad::Error>(())
+/// ```
 pub fn jacfwd_with(
     f: impl Fn(&[Tensor]) -> Tensor,
     xs: &[Tensor],
@@ -369,7 +414,17 @@ pub fn jacfwd_with(
     })
 }
 
-/// [`hessian_multi`] with [`Options`].
+/// [`hessian_multi`] with [`Options`]. Under `create_graph`, the Hessian is differentiable,
+/// which gives third derivatives.
+///
+/// ```
+/// use tensorgrad::{autograd, functional::{self, Options}, tensor, DType, Tensor};
+/// let x = tensor!(2.0, DType::F64).set_requires_grad(true);
+/// let h = functional::hessian_with(|v: &[Tensor]| v[0].powi(4), &[x.clone()], Options::new().create_graph(true))?;
+/// assert_eq!(h[0][0].item::<f64>(), 48.0); // 12x²
+/// assert_eq!(autograd::grad(&[&h[0][0]], &[&x], false)?[0].item::<f64>(), 48.0); // 24x
+/// # Ok::<(), tensorgrad::Error>(())
+/// ```
 pub fn hessian_with(
     f: impl Fn(&[Tensor]) -> Tensor,
     xs: &[Tensor],
@@ -400,7 +455,17 @@ pub fn hessian_with(
     })
 }
 
-/// [`vjp_multi`] with [`Options`].
+/// [`vjp_multi`] with [`Options`]. Under `create_graph`, the product is differentiable with
+/// respect to the inputs and to `v`.
+///
+/// ```
+/// use tensorgrad::{autograd, functional::{self, Options}, tensor, DType, Tensor};
+/// let v = tensor!([1.0, 1.0], DType::F64).set_requires_grad(true);
+/// let xs = [tensor!([1.0, 2.0], DType::F64)];
+/// let (_, g) = functional::vjp_with(|x: &[Tensor]| x[0].powi(3), &xs, &v, Options::new().create_graph(true))?;
+/// assert_eq!(autograd::grad(&[&g[0].sum()], &[&v], false)?[0].to_vec::<f64>(), vec![3.0, 12.0]); // 3x²
+/// # Ok::<(), tensorgrad::Error>(())
+/// ```
 pub fn vjp_with(
     f: impl Fn(&[Tensor]) -> Tensor,
     xs: &[Tensor],
@@ -437,6 +502,15 @@ pub fn vjp_with(
 
 /// [`jvp_multi`] with [`Options`]. Under `create_graph`, the tangent is differentiable with
 /// respect to the inputs and to `vs` (when they require grad).
+///
+/// ```
+/// use tensorgrad::{autograd, functional::{self, Options}, tensor, DType, Tensor};
+/// let x = tensor!(2.0, DType::F64).set_requires_grad(true);
+/// let (_, t) = functional::jvp_with(|v: &[Tensor]| v[0].powi(3), &[x.clone()], &[tensor!(1.0, DType::F64)], Options::new().create_graph(true))?;
+/// assert_eq!(t.item::<f64>(), 12.0); // 3x²
+/// assert_eq!(autograd::grad(&[&t], &[&x], false)?[0].item::<f64>(), 12.0); // 6x
+/// # Ok::<(), tensorgrad::Error>(())
+/// ```
 pub fn jvp_with(
     f: impl Fn(&[Tensor]) -> Tensor,
     xs: &[Tensor],
@@ -470,6 +544,14 @@ pub fn jvp_with(
 }
 
 /// [`hvp_multi`] with [`Options`].
+///
+/// ```
+/// use tensorgrad::{functional::{self, Options}, tensor, DType, Tensor};
+/// // f(x) = Σ 3x is linear: its gradient is constant, so H·v is zero (an error with strict).
+/// let (_, hv) = functional::hvp_with(|v: &[Tensor]| (&v[0] * 3.0).sum(), &[tensor!([1.0], DType::F64)], &[tensor!([1.0], DType::F64)], Options::new())?;
+/// assert_eq!(hv[0].to_vec::<f64>(), vec![0.0]);
+/// # Ok::<(), tensorgrad::Error>(())
+/// ```
 pub fn hvp_with(
     f: impl Fn(&[Tensor]) -> Tensor,
     xs: &[Tensor],
