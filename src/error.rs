@@ -111,7 +111,7 @@ pub enum Error {
     },
 
     /// Backward reached a node whose saved tensors were already freed.
-    #[error("backward: trying to backward through the graph a second time ({node} has already been run and its saved tensors freed); call backward_with(BackwardOptions::new().retain_graph(true)) the first time if you need to backward twice")]
+    #[error("backward: trying to backward through the graph a second time ({node} has already been run and its saved tensors freed); retain the graph the first time if you need to backward twice: backward_with(BackwardOptions::new().retain_graph(true)), or autograd::grad_with(.., GradOptions::new().retain_graph(true))")]
     GraphReleased {
         /// The grad_fn name of the node, e.g. `MulBackward0`.
         node: &'static str,
@@ -131,7 +131,7 @@ pub enum Error {
     },
 
     /// Anomaly mode found a non-finite gradient.
-    #[error("anomaly: {node} returned a {what} gradient for its input {input}; the op was called at {location}")]
+    #[error("anomaly: {node} returned a gradient with {what} values for its input {input}; the op was called at {location}")]
     Anomaly {
         /// The grad_fn name of the node.
         node: &'static str,

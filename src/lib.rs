@@ -23,6 +23,7 @@ pub mod dtype;
 mod element;
 mod error;
 pub mod forward_ad;
+pub mod functional;
 pub mod gradcheck;
 mod kernels;
 mod layout;

@@ -29,14 +29,28 @@ fn main() {
         workloads::ALL.iter().collect()
     } else {
         args.iter()
-            .map(|a| workloads::ALL.iter().find(|w| w.name == a || w.key == a).unwrap_or_else(|| panic!("unknown workload {a:?}; run `bench --help` for the list")))
+            .map(|a| {
+                workloads::ALL
+                    .iter()
+                    .find(|w| w.name == a || w.key == a)
+                    .unwrap_or_else(|| {
+                        panic!("unknown workload {a:?}; run `bench --help` for the list")
+                    })
+            })
             .collect()
     };
     let exe = std::env::current_exe().expect("path of the running bench program");
     for w in selected {
-        let out = Command::new(&exe).args(["--child", w.name]).output().expect("spawn bench child process");
+        let out = Command::new(&exe)
+            .args(["--child", w.name])
+            .output()
+            .expect("spawn bench child process");
         if !out.status.success() {
-            eprintln!("{} failed: {}", w.name, String::from_utf8_lossy(&out.stderr));
+            eprintln!(
+                "{} failed: {}",
+                w.name,
+                String::from_utf8_lossy(&out.stderr)
+            );
             std::process::exit(1);
         }
         print!("{}", String::from_utf8_lossy(&out.stdout));
@@ -45,7 +59,10 @@ fn main() {
 
 /// Runs one workload in this (child) process and reports its results and peak memory.
 fn run_child(name: &str) {
-    let w = workloads::ALL.iter().find(|w| w.name == name).expect("known workload");
+    let w = workloads::ALL
+        .iter()
+        .find(|w| w.name == name)
+        .expect("known workload");
     for (key, value) in (w.run)() {
         println!("{key} {value:.6}");
     }

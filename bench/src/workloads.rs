@@ -15,14 +15,46 @@ pub struct Workload {
 }
 
 pub const ALL: &[Workload] = &[
-    Workload { name: "scalar_chain", key: "scalar_chain_1000ops_us_per_op", run: scalar_chain },
-    Workload { name: "seed_ex2", key: "seed_ex2_us", run: seed_ex2 },
-    Workload { name: "domain_cubic_1000000", key: "domain_cubic_1000000_ms", run: || domain_cubic(1_000_000) },
-    Workload { name: "domain_cubic_10000000", key: "domain_cubic_10000000_ms", run: || domain_cubic(10_000_000) },
-    Workload { name: "elementwise_chain", key: "elementwise_chain_1e7_ms", run: elementwise_chain },
-    Workload { name: "matmul_256", key: "matmul_256_gflops", run: || matmul(256) },
-    Workload { name: "matmul_1024", key: "matmul_1024_gflops", run: || matmul(1024) },
-    Workload { name: "mlp_step", key: "mlp_step_ms", run: mlp_step },
+    Workload {
+        name: "scalar_chain",
+        key: "scalar_chain_1000ops_us_per_op",
+        run: scalar_chain,
+    },
+    Workload {
+        name: "seed_ex2",
+        key: "seed_ex2_us",
+        run: seed_ex2,
+    },
+    Workload {
+        name: "domain_cubic_1000000",
+        key: "domain_cubic_1000000_ms",
+        run: || domain_cubic(1_000_000),
+    },
+    Workload {
+        name: "domain_cubic_10000000",
+        key: "domain_cubic_10000000_ms",
+        run: || domain_cubic(10_000_000),
+    },
+    Workload {
+        name: "elementwise_chain",
+        key: "elementwise_chain_1e7_ms",
+        run: elementwise_chain,
+    },
+    Workload {
+        name: "matmul_256",
+        key: "matmul_256_gflops",
+        run: || matmul(256),
+    },
+    Workload {
+        name: "matmul_1024",
+        key: "matmul_1024_gflops",
+        run: || matmul(1024),
+    },
+    Workload {
+        name: "mlp_step",
+        key: "mlp_step_ms",
+        run: mlp_step,
+    },
 ];
 
 /// Median seconds of `reps` timed runs after `warm` untimed ones (the PyTorch script's rule).
@@ -89,7 +121,11 @@ fn elementwise_chain() -> Vec<(String, f64)> {
     let xd = Tensor::randn(&[10_000_000]);
     let t = bench(5, 1, || {
         let x = xd.deep_clone().set_requires_grad(true);
-        (x.sin() * x.exp()).tanh().sum().backward().expect("backward");
+        (x.sin() * x.exp())
+            .tanh()
+            .sum()
+            .backward()
+            .expect("backward");
         black_box(x.grad());
     });
     one("elementwise_chain_1e7_ms", t * 1e3)
@@ -104,11 +140,17 @@ fn matmul(n: usize) -> Vec<(String, f64)> {
     });
     let gflops = 2.0 * (n as f64).powi(3) / t / 1e9;
     let t2 = bench(5, 1, || {
-        let (a, b) = (a.deep_clone().set_requires_grad(true), b.deep_clone().set_requires_grad(true));
+        let (a, b) = (
+            a.deep_clone().set_requires_grad(true),
+            b.deep_clone().set_requires_grad(true),
+        );
         a.matmul(&b).sum().backward().expect("backward");
         black_box((a.grad(), b.grad()));
     });
-    vec![(format!("matmul_{n}_gflops"), gflops), (format!("matmul_fwdbwd_{n}_ms"), t2 * 1e3)]
+    vec![
+        (format!("matmul_{n}_gflops"), gflops),
+        (format!("matmul_fwdbwd_{n}_ms"), t2 * 1e3),
+    ]
 }
 
 /// A dense layer `x @ W^T + b` with PyTorch's default initialisation.
@@ -120,7 +162,8 @@ struct Dense {
 impl Dense {
     fn new(inp: usize, out: usize) -> Dense {
         let bound = 1.0 / (inp as f64).sqrt();
-        let w = Tensor::uniform_like(&Tensor::zeros(&[out, inp]), -bound, bound).set_requires_grad(true);
+        let w = Tensor::uniform_like(&Tensor::zeros(&[out, inp]), -bound, bound)
+            .set_requires_grad(true);
         let b = Tensor::uniform_like(&Tensor::zeros(&[out]), -bound, bound).set_requires_grad(true);
         Dense { w, b }
     }
@@ -134,10 +177,20 @@ impl Dense {
 /// backward, SGD (lr 0.01); milliseconds.
 fn mlp_step() -> Vec<(String, f64)> {
     manual_seed(0);
-    let layers = [Dense::new(784, 512), Dense::new(512, 512), Dense::new(512, 10)];
+    let layers = [
+        Dense::new(784, 512),
+        Dense::new(512, 512),
+        Dense::new(512, 10),
+    ];
     let x = Tensor::randn(&[256, 784]);
-    let labels: Vec<f64> = Tensor::rand(&[256]).to_vec::<f64>().iter().map(|u| (u * 10.0).floor()).collect();
-    let targets = Tensor::from_vec(labels, &[256, 1]).expect("256 labels").to_dtype(tensorgrad::DType::F32);
+    let labels: Vec<f64> = Tensor::rand(&[256])
+        .to_vec::<f64>()
+        .iter()
+        .map(|u| (u * 10.0).floor())
+        .collect();
+    let targets = Tensor::from_vec(labels, &[256, 1])
+        .expect("256 labels")
+        .to_dtype(tensorgrad::DType::F32);
     let params: Vec<&Tensor> = layers.iter().flat_map(|l| [&l.w, &l.b]).collect();
     let t = bench(20, 3, || {
         for p in &params {
