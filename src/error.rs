@@ -129,6 +129,11 @@ pub enum Error {
         /// `file:line:column` where the op was called.
         location: String,
     },
+
+    /// Saving, loading or applying named parameters (a state dict) failed; the inner error
+    /// says which key and why.
+    #[error(transparent)]
+    StateDict(#[from] crate::nn::StateDictError),
 }
 
 /// `Result` with tensorgrad's [`Error`].
