@@ -55,6 +55,19 @@ pub enum Error {
         hi: isize,
     },
 
+    /// An index is out of range for the dim it selects from.
+    #[error("{op}: index {index} is out of range for dim {dim} of size {size}; indices must be in 0..{size}")]
+    IndexOutOfRange {
+        /// The operation.
+        op: &'static str,
+        /// The offending index.
+        index: i64,
+        /// The dim being indexed.
+        dim: usize,
+        /// That dim's size.
+        size: usize,
+    },
+
     /// Two tensors have different dtypes.
     #[error("{op}: dtype mismatch, {lhs} and {rhs}; convert one side with .to_dtype(DType::{}) first", if *lhs == DType::F64 || *rhs == DType::F64 { "F64" } else { "F32" })]
     DTypeMismatch {

@@ -40,6 +40,7 @@ pub use create::NestedData;
 pub use dtype::DType;
 pub use element::Element;
 pub use error::{Error, Result};
+pub use ops::index::IntoIndex;
 pub use random::manual_seed;
 pub use shape_arg::IntoDims;
 pub use tensor::Tensor;

@@ -67,6 +67,31 @@ where
     })
 }
 
+/// `f(a, b, c)` over three operands whose layouts are already broadcast to `shape` (used by
+/// `where`, whose condition, then-values and else-values all broadcast).
+pub(crate) fn ternary<T: Element, F>(
+    [(a, la), (b, lb), (c, lc)]: [(&[T], &Layout); 3],
+    shape: &[usize],
+    f: F,
+) -> Vec<T>
+where
+    F: Fn(T, T, T) -> T + Sync,
+{
+    let walk = Walk::new(
+        shape,
+        [&la.strides, &lb.strides, &lc.strides],
+        [la.offset, lb.offset, lc.offset],
+    );
+    collect_rows(
+        &walk,
+        |out: &mut [T], [oa, ob, oc]: [usize; 3], [sa, sb, sc]: [usize; 3]| {
+            for (i, o) in out.iter_mut().enumerate() {
+                *o = f(a[oa + i * sa], b[ob + i * sb], c[oc + i * sc]);
+            }
+        },
+    )
+}
+
 /// Fills a new row-major buffer of the walk's size, calling `row(out_row, offsets, strides)`
 /// for each inner run; runs in parallel for large outputs.
 fn collect_rows<T: Element, const N: usize, R>(walk: &Walk<N>, row: R) -> Vec<T>

@@ -2,7 +2,6 @@
 //! musl's libm: well tested, pure Rust, no C).
 
 /// The error function (used by GELU).
-#[allow(dead_code)] // used by the GELU op
 pub(crate) fn erf(x: f64) -> f64 {
     libm::erf(x)
 }

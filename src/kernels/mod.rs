@@ -2,6 +2,7 @@
 //! only place that decides serial vs parallel.
 
 pub(crate) mod elementwise;
+pub(crate) mod index;
 pub(crate) mod math;
 pub(crate) mod matmul;
 pub(crate) mod reduce;

@@ -78,8 +78,8 @@ impl<const N: usize> Walk<N> {
         for d in (0..outer.len()).rev() {
             index[d] = rem % outer[d];
             rem /= outer[d];
-            for k in 0..N {
-                offs[k] += index[d] * self.strides[k][d];
+            for (o, s) in offs.iter_mut().zip(&self.strides) {
+                *o += index[d] * s[d];
             }
         }
         for row in start..end {
@@ -87,13 +87,13 @@ impl<const N: usize> Walk<N> {
             for d in (0..outer.len()).rev() {
                 index[d] += 1;
                 if index[d] < outer[d] {
-                    for k in 0..N {
-                        offs[k] += self.strides[k][d];
+                    for (o, s) in offs.iter_mut().zip(&self.strides) {
+                        *o += s[d];
                     }
                     break;
                 }
-                for k in 0..N {
-                    offs[k] -= (outer[d] - 1) * self.strides[k][d];
+                for (o, s) in offs.iter_mut().zip(&self.strides) {
+                    *o -= (outer[d] - 1) * s[d];
                 }
                 index[d] = 0;
             }

@@ -214,6 +214,47 @@ impl Tensor {
         }))
     }
 
+    /// Outer product of two 1-D tensors: `out[i][j] = self[i] * other[j]`, like
+    /// `torch.outer` (which PyTorch, and tensorgrad, compute as a broadcast multiply, so the
+    /// grad_fn is `MulBackward0`).
+    ///
+    /// # Panics
+    /// If either is not 1-D or the dtypes differ; see [`try_outer`](Self::try_outer).
+    ///
+    /// ```
+    /// use tensorgrad::tensor;
+    /// let o = tensor!([1.0, 2.0]).outer(&tensor!([3.0, 4.0, 5.0]));
+    /// assert_eq!(o.shape(), &[2, 3]);
+    /// assert_eq!(o.to_vec::<f32>(), vec![3.0, 4.0, 5.0, 6.0, 8.0, 10.0]);
+    /// ```
+    #[track_caller]
+    pub fn outer(&self, other: &Tensor) -> Tensor {
+        self.try_outer(other).or_panic()
+    }
+
+    /// [`outer`](Self::outer) returning an error instead of panicking.
+    #[track_caller]
+    pub fn try_outer(&self, other: &Tensor) -> Result<Tensor> {
+        if self.dim() != 1 || other.dim() != 1 {
+            return Err(Error::shape(
+                "outer",
+                self.shape(),
+                other.shape(),
+                "outer needs two 1-D tensors; flatten them first",
+            ));
+        }
+        self.reshape_to(&[self.numel(), 1])
+            .try_mul(other)
+            .map_err(|e| match e {
+                Error::DTypeMismatch { lhs, rhs, .. } => Error::DTypeMismatch {
+                    op: "outer",
+                    lhs,
+                    rhs,
+                },
+                e => e,
+            })
+    }
+
     /// Cross product along the last dim, which must have size 3 (`torch.linalg.cross`);
     /// other dims broadcast, so batches of vectors work. grad_fn `LinalgCrossBackward0`.
     ///

@@ -3,11 +3,18 @@
 //! themselves differentiable (that is all `create_graph` needs).
 
 pub(crate) mod arith;
+pub(crate) mod compare;
+pub(crate) mod index;
 pub(crate) mod inplace;
+pub(crate) mod join;
 pub(crate) mod linalg;
 pub(crate) mod operators;
 pub(crate) mod pow;
 pub(crate) mod reduce;
+pub(crate) mod reduce_ext;
+pub(crate) mod select;
+pub(crate) mod softmax;
+pub(crate) mod unary;
 pub(crate) mod view;
 
 use crate::error::{Error, Result};

@@ -34,7 +34,7 @@ pub(crate) fn reduced_mask(
 }
 
 /// Output shape after reducing `mask`'s dims.
-fn reduced_shape(shape: &[usize], mask: &[bool], keepdim: bool) -> Vec<usize> {
+pub(crate) fn reduced_shape(shape: &[usize], mask: &[bool], keepdim: bool) -> Vec<usize> {
     shape
         .iter()
         .zip(mask)
@@ -52,7 +52,7 @@ impl Tensor {
     #[track_caller]
     pub fn sum(&self) -> Tensor {
         let out = with_dtype!(self.dtype(), T => {
-            let s = self.with_slice::<T, _>(|data, layout| sum_all(data, layout));
+            let s = self.with_slice::<T, _>(sum_all);
             Tensor::from_elems(vec![s], &[])
         });
         let shape = self.shape().to_vec();

@@ -368,17 +368,30 @@ impl Tensor {
         }
         let d = normalize_dim("narrow", dim, self.shape())?;
         let size = self.shape()[d];
-        if start.checked_add(len).is_none_or(|end| end > size) {
+        if start.checked_add(len).map_or(true, |end| end > size) {
             return Err(Error::invalid("narrow", format!("start {start} + length {len} exceeds the size {size} of dim {dim} (shape {:?})", self.shape())));
         }
+        Ok(self.narrow_as(d, start, len, "SliceBackward0"))
+    }
+
+    /// A narrow view with checked arguments, recorded under `name` (split's pieces are
+    /// `SplitBackward0` in PyTorch, not `SliceBackward0`).
+    #[track_caller]
+    pub(crate) fn narrow_as(
+        &self,
+        d: usize,
+        start: usize,
+        len: usize,
+        name: &'static str,
+    ) -> Tensor {
         let out = self.view_with(self.layout().narrow(d, start, len));
         let in_shape = self.shape().to_vec();
-        let out = record(out, "SliceBackward0", &[self], |_| {
+        let out = record(out, name, &[self], |_| {
             rule(move |_, g| Ok(grads![Some(g.embed_in_zeros(&in_shape, d, start))]))
         });
-        Ok(jvp(out, &[self], |t| {
-            t[0].as_ref().map(|t| t.narrow(dim, start, len))
-        }))
+        jvp(out, &[self], |t| {
+            t[0].as_ref().map(|t| t.narrow_as(d, start, len, name))
+        })
     }
 
     /// The inverse of narrow for gradients: zeros of `shape` with `self` placed at
@@ -423,7 +436,7 @@ impl Tensor {
     /// A contiguous copy of the data, no history.
     pub(crate) fn contiguous_copy(&self) -> Tensor {
         with_dtype!(self.dtype(), T => {
-            let v = self.with_slice::<T, _>(|s, l| crate::kernels::elementwise::to_contiguous(s, l));
+            let v = self.with_slice::<T, _>(crate::kernels::elementwise::to_contiguous);
             Tensor::from_elems(v, self.shape())
         })
     }

@@ -1,0 +1,88 @@
+//! Index-driven kernels: gather, scatter-add, and arg-reductions (max/min with their index)
+//! along one dim. Indices are plain `usize`s already checked against the sizes.
+
+use crate::element::Element;
+use crate::layout::{contiguous_strides, Layout};
+use smallvec::SmallVec;
+
+/// The layout that walks `shape` (an index's shape) through storage with `strides`, except
+/// that `dim` does not move: the index supplies that coordinate.
+fn pinned(shape: &[usize], strides: &[usize], offset: usize, dim: usize) -> Layout {
+    let mut strides: SmallVec<[usize; 4]> = SmallVec::from_slice(strides);
+    strides[dim] = 0;
+    Layout {
+        shape: SmallVec::from_slice(shape),
+        strides,
+        offset,
+    }
+}
+
+/// `out[p] = src[p with coordinate dim replaced by index[p]]` for every position `p` of the
+/// index (row-major, `index.len() == numel(index_shape)`); PyTorch's `gather`.
+pub(crate) fn gather<T: Element>(
+    src: &[T],
+    layout: &Layout,
+    dim: usize,
+    index: &[usize],
+    index_shape: &[usize],
+) -> Vec<T> {
+    let walk = pinned(index_shape, &layout.strides, layout.offset, dim);
+    let step = layout.strides[dim];
+    walk.offsets()
+        .zip(index)
+        .map(|(o, &i)| src[o + i * step])
+        .collect()
+}
+
+/// Zeros of `shape` with `src[p]` added at `p` with coordinate dim replaced by `index[p]`
+/// (both row-major over `index_shape`); PyTorch's `zeros(shape).scatter_add_(dim, index, src)`.
+pub(crate) fn scatter_add<T: Element>(
+    shape: &[usize],
+    dim: usize,
+    index: &[usize],
+    index_shape: &[usize],
+    src: &[T],
+) -> Vec<T> {
+    let mut out = vec![T::ZERO; shape.iter().product()];
+    let strides = contiguous_strides(shape);
+    let walk = pinned(index_shape, &strides, 0, dim);
+    for ((o, &i), &v) in walk.offsets().zip(index).zip(src) {
+        let at = o + i * strides[dim];
+        out[at] = out[at] + v;
+    }
+    out
+}
+
+/// For every position of the other dims (row-major), the element along `dim` that `better`
+/// prefers and its index: the first one, unless a later one is strictly better. NaN beats
+/// everything, so a NaN propagates as in PyTorch's `max(dim)`. `dim` must be non-empty.
+pub(crate) fn arg_reduce<T: Element>(
+    src: &[T],
+    layout: &Layout,
+    dim: usize,
+    better: impl Fn(T, T) -> bool,
+) -> (Vec<T>, Vec<usize>) {
+    let n = layout.shape[dim];
+    let step = layout.strides[dim];
+    let mut rows = layout.clone();
+    rows.shape[dim] = 1;
+    let (mut values, mut indices) = (
+        Vec::with_capacity(rows.numel()),
+        Vec::with_capacity(rows.numel()),
+    );
+    for o in rows.offsets() {
+        let (mut best, mut at) = (src[o], 0);
+        for i in 1..n {
+            let x = src[o + i * step];
+            if best.to_f64().is_nan() {
+                break;
+            }
+            if x.to_f64().is_nan() || better(x, best) {
+                (best, at) = (x, i);
+            }
+        }
+        values.push(best);
+        indices.push(at);
+    }
+    (values, indices)
+}

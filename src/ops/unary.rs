@@ -1,0 +1,299 @@
+//! Element-wise functions of one tensor: exp, log, log1p, sqrt, sin, cos, tan, tanh, sigmoid,
+//! relu, gelu, erf, abs, sign. (neg and reciprocal live with arithmetic, powers in `pow`.)
+//!
+//! Each is a primitive with PyTorch's grad_fn name. All share one rule shape: the gradient
+//! (and the tangent) is the incoming tensor times f'(x), where f'(x) is computed from the
+//! saved input or, where cheaper and as PyTorch does, from the saved output.
+
+use super::{grads, map_unary};
+use crate::autograd::node::{record, rule};
+use crate::autograd::saved::SavedTensor;
+use crate::forward_ad::jvp;
+use crate::kernels::math::erf;
+use crate::tensor::Tensor;
+use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI};
+
+/// Which tensor the derivative is computed from.
+#[derive(Clone, Copy)]
+enum From {
+    Input,
+    Output,
+}
+
+/// `1 / sqrt(2π)`, the standard normal density at 0.
+const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
+
+impl Tensor {
+    /// Records the element-wise primitive `out = f(self)` under `name`. `chain(g, s)` maps an
+    /// incoming gradient (or tangent) `g` to `g · f'(x)`, with `s` the saved input or output
+    /// as `from` says. It is written with tensor ops, so it differentiates again.
+    #[track_caller]
+    fn unary_op(
+        &self,
+        out: Tensor,
+        name: &'static str,
+        from: From,
+        chain: fn(&Tensor, &Tensor) -> Tensor,
+    ) -> Tensor {
+        let plain = out.clone();
+        let out = record(out, name, &[self], |_| {
+            let saved = match from {
+                From::Input => SavedTensor::input(self),
+                From::Output => SavedTensor::output(&plain),
+            };
+            rule(move |ctx, g| Ok(grads![Some(chain(g, &saved.get(ctx)?))]))
+        });
+        let basis = match from {
+            From::Input => self,
+            From::Output => &plain,
+        };
+        jvp(out, &[self], |t| t[0].as_ref().map(|t| chain(t, basis)))
+    }
+
+    /// Element-wise `eˣ`, like `torch.exp` (grad_fn `ExpBackward0`).
+    ///
+    /// ```
+    /// use tensorgrad::tensor;
+    /// assert_eq!(tensor!([0.0, 1.0]).exp().to_vec::<f32>(), vec![1.0, std::f32::consts::E]);
+    /// ```
+    #[track_caller]
+    pub fn exp(&self) -> Tensor {
+        self.unary_op(
+            map_unary!(self, |x| x.exp()),
+            "ExpBackward0",
+            From::Output,
+            |g, y| g * y,
+        )
+    }
+
+    /// Element-wise natural logarithm, like `torch.log` (grad_fn `LogBackward0`); `log(0)` is
+    /// `-inf` and negative inputs give NaN.
+    ///
+    /// ```
+    /// use tensorgrad::tensor;
+    /// assert_eq!(tensor!([1.0, 0.0]).log().to_vec::<f32>(), vec![0.0, f32::NEG_INFINITY]);
+    /// ```
+    #[track_caller]
+    pub fn log(&self) -> Tensor {
+        self.unary_op(
+            map_unary!(self, |x| x.ln()),
+            "LogBackward0",
+            From::Input,
+            |g, x| g / x,
+        )
+    }
+
+    /// Element-wise `ln(1 + x)`, accurate for small `x`, like `torch.log1p` (grad_fn
+    /// `Log1PBackward0`).
+    ///
+    /// ```
+    /// use tensorgrad::{tensor, DType};
+    /// assert_eq!(tensor!([1e-10], DType::F64).log1p().to_vec::<f64>(), vec![1e-10 - 5e-21]);
+    /// ```
+    #[track_caller]
+    pub fn log1p(&self) -> Tensor {
+        self.unary_op(
+            map_unary!(self, |x| x.ln_1p()),
+            "Log1PBackward0",
+            From::Input,
+            |g, x| g / x.add_scalar(1.0),
+        )
+    }
+
+    /// Element-wise square root, like `torch.sqrt` (grad_fn `SqrtBackward0`); negative inputs
+    /// give NaN, and the gradient at 0 is `inf`.
+    ///
+    /// ```
+    /// use tensorgrad::tensor;
+    /// assert_eq!(tensor!([4.0, 9.0]).sqrt().to_vec::<f32>(), vec![2.0, 3.0]);
+    /// ```
+    #[track_caller]
+    pub fn sqrt(&self) -> Tensor {
+        self.unary_op(
+            map_unary!(self, |x| x.sqrt()),
+            "SqrtBackward0",
+            From::Output,
+            |g, y| g / y.mul_scalar(2.0),
+        )
+    }
+
+    /// Element-wise sine (radians), like `torch.sin` (grad_fn `SinBackward0`).
+    ///
+    /// ```
+    /// use tensorgrad::tensor;
+    /// assert_eq!(tensor!([0.0]).sin().to_vec::<f32>(), vec![0.0]);
+    /// ```
+    #[track_caller]
+    pub fn sin(&self) -> Tensor {
+        self.unary_op(
+            map_unary!(self, |x| x.sin()),
+            "SinBackward0",
+            From::Input,
+            |g, x| g * x.cos(),
+        )
+    }
+
+    /// Element-wise cosine (radians), like `torch.cos` (grad_fn `CosBackward0`).
+    ///
+    /// ```
+    /// use tensorgrad::tensor;
+    /// assert_eq!(tensor!([0.0]).cos().to_vec::<f32>(), vec![1.0]);
+    /// ```
+    #[track_caller]
+    pub fn cos(&self) -> Tensor {
+        self.unary_op(
+            map_unary!(self, |x| x.cos()),
+            "CosBackward0",
+            From::Input,
+            |g, x| g * x.sin().neg(),
+        )
+    }
+
+    /// Element-wise tangent (radians), like `torch.tan` (grad_fn `TanBackward0`).
+    ///
+    /// ```
+    /// use tensorgrad::tensor;
+    /// assert_eq!(tensor!([0.0]).tan().to_vec::<f32>(), vec![0.0]);
+    /// ```
+    #[track_caller]
+    pub fn tan(&self) -> Tensor {
+        self.unary_op(
+            map_unary!(self, |x| x.tan()),
+            "TanBackward0",
+            From::Output,
+            |g, y| g * (y * y).add_scalar(1.0),
+        )
+    }
+
+    /// Element-wise hyperbolic tangent, like `torch.tanh` (grad_fn `TanhBackward0`, which
+    /// saves the output: `d tanh = 1 - tanh²`).
+    ///
+    /// ```
+    /// use tensorgrad::tensor;
+    /// assert_eq!(tensor!([0.0, 100.0]).tanh().to_vec::<f32>(), vec![0.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn tanh(&self) -> Tensor {
+        self.unary_op(
+            map_unary!(self, |x| x.tanh()),
+            "TanhBackward0",
+            From::Output,
+            |g, y| g * (y * y).rsub_scalar(1.0),
+        )
+    }
+
+    /// Element-wise logistic function `1 / (1 + e⁻ˣ)`, like `torch.sigmoid` (grad_fn
+    /// `SigmoidBackward0`, which saves the output: `dσ = σ(1 - σ)`). Does not overflow for
+    /// large `|x|`.
+    ///
+    /// ```
+    /// use tensorgrad::tensor;
+    /// assert_eq!(tensor!([0.0, -1000.0, 1000.0]).sigmoid().to_vec::<f32>(), vec![0.5, 0.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn sigmoid(&self) -> Tensor {
+        // e⁻ˣ overflows to inf for very negative x, giving 1/inf = 0: the right limit.
+        self.unary_op(
+            map_unary!(self, |x| 1.0 / (1.0 + (-x).exp())),
+            "SigmoidBackward0",
+            From::Output,
+            |g, y| g * (y.rsub_scalar(1.0) * y),
+        )
+    }
+
+    /// Element-wise `max(x, 0)`, like `torch.relu` (grad_fn `ReluBackward0`). The gradient is
+    /// 1 where the output is positive and 0 elsewhere, including at `x = 0`, as in PyTorch.
+    ///
+    /// ```
+    /// use tensorgrad::tensor;
+    /// assert_eq!(tensor!([-1.0, 0.0, 2.0]).relu().to_vec::<f32>(), vec![0.0, 0.0, 2.0]);
+    /// ```
+    #[track_caller]
+    pub fn relu(&self) -> Tensor {
+        // `x > 0 ? x : 0` keeps NaN as NaN (PyTorch does too); `max(x, 0)` would drop it.
+        let out = map_unary!(self, |x| if x > 0.0 || x.is_nan() { x } else { 0.0 });
+        self.unary_op(out, "ReluBackward0", From::Output, |g, y| {
+            g * y.gt_scalar(0.0)
+        })
+    }
+
+    /// Element-wise GELU in its exact form `x · Φ(x)`, with Φ the standard normal CDF, like
+    /// `torch.nn.functional.gelu` (grad_fn `GeluBackward0`).
+    ///
+    /// ```
+    /// use tensorgrad::{tensor, DType};
+    /// let y = tensor!([0.0, 1.0], DType::F64).gelu().to_vec::<f64>();
+    /// assert_eq!(y[0], 0.0);
+    /// assert!((y[1] - 0.841_344_746_068_542_9).abs() < 1e-15);
+    /// ```
+    #[track_caller]
+    pub fn gelu(&self) -> Tensor {
+        let out = map_unary!(
+            self,
+            |x| (0.5 * (x as f64) * (1.0 + erf(x as f64 * FRAC_1_SQRT_2))) as T
+        );
+        // d/dx xΦ(x) = Φ(x) + x·φ(x), written with erf and exp so it differentiates again.
+        self.unary_op(out, "GeluBackward0", From::Input, |g, x| {
+            let cdf = x
+                .mul_scalar(FRAC_1_SQRT_2)
+                .erf()
+                .add_scalar(1.0)
+                .mul_scalar(0.5);
+            let pdf = (x * x).mul_scalar(-0.5).exp().mul_scalar(FRAC_1_SQRT_2PI);
+            g * (cdf + x * pdf)
+        })
+    }
+
+    /// Element-wise error function, like `torch.erf` (grad_fn `ErfBackward0`).
+    ///
+    /// ```
+    /// use tensorgrad::{tensor, DType};
+    /// assert_eq!(tensor!([0.0, 10.0], DType::F64).erf().to_vec::<f64>(), vec![0.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn erf(&self) -> Tensor {
+        let out = map_unary!(self, |x| erf(x as f64) as T);
+        self.unary_op(out, "ErfBackward0", From::Input, |g, x| {
+            g * (x * x).neg().exp().mul_scalar(FRAC_2_SQRT_PI)
+        })
+    }
+
+    /// Element-wise absolute value, like `torch.abs` (grad_fn `AbsBackward0`; the gradient is
+    /// `sign(x)`, so 0 at `x = 0`).
+    ///
+    /// ```
+    /// use tensorgrad::tensor;
+    /// assert_eq!(tensor!([-2.0, 3.0]).abs().to_vec::<f32>(), vec![2.0, 3.0]);
+    /// ```
+    #[track_caller]
+    pub fn abs(&self) -> Tensor {
+        self.unary_op(
+            map_unary!(self, |x| x.abs()),
+            "AbsBackward0",
+            From::Input,
+            |g, x| g * x.sign(),
+        )
+    }
+
+    /// Element-wise sign: -1, 0 or 1 (NaN stays NaN), like `torch.sign` (grad_fn
+    /// `SignBackward0`; the gradient is zero everywhere).
+    ///
+    /// ```
+    /// use tensorgrad::tensor;
+    /// assert_eq!(tensor!([-2.0, 0.0, 3.0]).sign().to_vec::<f32>(), vec![-1.0, 0.0, 1.0]);
+    /// ```
+    #[track_caller]
+    pub fn sign(&self) -> Tensor {
+        // Not `signum`, which maps 0 to 1.
+        let out = map_unary!(self, |x| if x > 0.0 {
+            1.0
+        } else if x < 0.0 {
+            -1.0
+        } else {
+            x
+        });
+        self.unary_op(out, "SignBackward0", From::Input, |g, _| {
+            Tensor::zeros_like(g)
+        })
+    }
+}
