@@ -92,6 +92,27 @@ fn run_init(name: &str, t: &Tensor) {
 }
 
 #[test]
+fn sequential_mlp_init_matches_pytorch_draw_order() {
+    let seq = &fixture()["linear_init"]["sequential"];
+    let model = seeded(seq["seed"].as_u64().unwrap(), || {
+        nn::Sequential::new()
+            .add(nn::Linear::new(1, 32))
+            .add(nn::Tanh::new())
+            .add(nn::Linear::new(32, 32))
+            .add(nn::Tanh::new())
+            .add(nn::Linear::new(32, 1))
+    });
+    let params = model.named_parameters();
+    let expected = seq["params"].as_array().unwrap();
+    assert_eq!(params.len(), expected.len());
+    for ((name, p), e) in params.iter().zip(expected) {
+        assert_eq!(name, e["name"].as_str().unwrap());
+        assert_eq!(p.shape(), shape(&e["shape"]).as_slice(), "{name}");
+        assert_bits(p, &e["bits"], name);
+    }
+}
+
+#[test]
 fn init_functions_match_pytorch() {
     let cases = fixture()["init"].as_array().unwrap();
     for c in cases {
@@ -422,6 +443,112 @@ fn nll_loss_matches_pytorch() {
 }
 
 #[test]
+fn cross_entropy_matches_pytorch_and_is_stable() {
+    for c in loss_cases("cross_entropy") {
+        let red = reduction(&c["reduction"]);
+        let x = tensor(&c["input"]).set_requires_grad(true);
+        let targets = usizes(&c["targets"]);
+        let (rtol, atol) = tol(x.dtype());
+        let what = format!("cross_entropy {} {red:?}", c["name"]);
+        let out = F::cross_entropy_with(&x, &targets, red).unwrap();
+        assert!(
+            out.to_vec::<f64>().iter().all(|v| v.is_finite()),
+            "{what}: {out:?}"
+        );
+        assert_close(&out, &c["out"], rtol, atol, &what);
+        assert_eq!(out.grad_fn_name(), c["grad_fn"].as_str(), "{what}");
+        out.backward_with(BackwardOptions::new().gradient(&tensor(&c["grad_out"])))
+            .unwrap();
+        assert_close(
+            &x.grad().unwrap(),
+            &c["grad_input"],
+            rtol,
+            atol,
+            &format!("{what} grad"),
+        );
+    }
+}
+
+#[test]
+fn bce_with_logits_matches_pytorch_including_zero_and_large_logits() {
+    for c in loss_cases("bce_with_logits") {
+        let red = reduction(&c["reduction"]);
+        let x = tensor(&c["input"]).set_requires_grad(true);
+        let y = tensor(&c["target"]).set_requires_grad(true);
+        let (rtol, atol) = tol(x.dtype());
+        let what = format!("binary_cross_entropy_with_logits {red:?} {}", x.dtype());
+        let out = F::binary_cross_entropy_with_logits_with(&x, &y, red).unwrap();
+        assert_close(&out, &c["out"], rtol, atol, &what);
+        assert_eq!(out.grad_fn_name(), c["grad_fn"].as_str());
+        out.backward_with(BackwardOptions::new().gradient(&tensor(&c["grad_out"])))
+            .unwrap();
+        assert_close(
+            &x.grad().unwrap(),
+            &c["grad_input"],
+            rtol,
+            atol,
+            &format!("{what} grad input"),
+        );
+        assert_close(
+            &y.grad().unwrap(),
+            &c["grad_target"],
+            rtol,
+            atol,
+            &format!("{what} grad target"),
+        );
+    }
+}
+
+#[test]
+fn gelu_tanh_matches_pytorch() {
+    for c in fixture()["gelu_tanh"].as_array().unwrap() {
+        let x = tensor(&c["x"]).set_requires_grad(true);
+        let (rtol, atol) = tol(x.dtype());
+        for y in [F::gelu_tanh(&x), nn::GELU::tanh_approximation().forward(&x)] {
+            assert_close(&y, &c["y"], rtol, atol, "gelu tanh");
+            x.zero_grad();
+            y.backward_with(BackwardOptions::new().gradient(&tensor(&c["grad_out"])))
+                .unwrap();
+            assert_close(
+                &x.grad().unwrap(),
+                &c["grad_x"],
+                rtol,
+                atol,
+                "gelu tanh grad",
+            );
+        }
+    }
+}
+
+#[test]
+fn activation_modules_are_the_tensor_ops() {
+    let x = Tensor::from_vec(vec![-2.0f64, -0.5, 0.0, 0.7, 3.0], &[5]).unwrap();
+    let cases: [(Box<dyn Module>, Tensor, &str); 4] = [
+        (Box::new(nn::ReLU::new()), x.relu(), "ReluBackward0"),
+        (Box::new(nn::Tanh::new()), x.tanh(), "TanhBackward0"),
+        (
+            Box::new(nn::Sigmoid::new()),
+            x.sigmoid(),
+            "SigmoidBackward0",
+        ),
+        (Box::new(nn::GELU::new()), x.gelu(), "GeluBackward0"),
+    ];
+    let xg = x.set_requires_grad(true);
+    for (m, expected, grad_fn) in cases {
+        let y = m.forward(&xg);
+        assert_eq!(bits_of(&y), bits_of(&expected), "{grad_fn}");
+        assert_eq!(y.grad_fn_name(), Some(grad_fn));
+        assert!(m.named_parameters().is_empty());
+    }
+    assert_eq!(bits_of(&F::relu(&xg)), bits_of(&xg.relu()));
+    assert_eq!(bits_of(&F::softmax(&xg, 0)), bits_of(&xg.softmax(0)));
+    assert_eq!(
+        bits_of(&F::log_softmax(&xg, 0)),
+        bits_of(&xg.log_softmax(0))
+    );
+}
+
+#[test]
 fn class_index_losses_report_bad_targets() {
     let logp = Tensor::zeros(&[3, 4]);
     let err = F::nll_loss(&logp, &[0, 1]).unwrap_err();
@@ -474,6 +601,63 @@ fn loss_gradients_pass_gradcheck_and_gradgradcheck() {
         let f = |v: &[Tensor]| F::nll_loss_with(&v[0], &[2, 0], red).unwrap();
         let r = gradcheck::gradcheck(f, std::slice::from_ref(&x), Default::default()).unwrap();
         assert!(r.passed, "nll {red:?}: {r}");
+        let f = |v: &[Tensor]| F::cross_entropy_with(&v[0], &[2, 0], red).unwrap();
+        let r = gradcheck::gradgradcheck(f, std::slice::from_ref(&x), Default::default()).unwrap();
+        assert!(r.passed, "cross_entropy {red:?} second order: {r}");
+        // Targets in [0, 1]; x has an exact 0, where |x| has its kink.
+        let t = f64_tensor(&[0.0, 1.0, 0.3, 0.5, 1.0, 0.9], &[2, 3]);
+        let f = |v: &[Tensor]| F::binary_cross_entropy_with_logits_with(&v[0], &v[1], red).unwrap();
+        let r = gradcheck::gradcheck(f, &[x.clone(), t.clone()], Default::default()).unwrap();
+        assert!(r.passed, "bce {red:?}: {r}");
+        let r = gradcheck::gradgradcheck(f, &[x.clone(), t.clone()], Default::default()).unwrap();
+        assert!(r.passed, "bce {red:?} second order: {r}");
+    }
+}
+
+#[test]
+fn losses_propagate_forward_mode_tangents() {
+    use tensorgrad::{autograd, forward_ad};
+    let x = f64_tensor(&[0.3, -1.2, 2.0, 0.7, -0.1, 0.0], &[2, 3]);
+    let y = f64_tensor(&[0.0, 1.0, 0.3, 0.5, 1.0, 0.9], &[2, 3]);
+    let v = f64_tensor(&[1.0, -0.5, 0.25, 2.0, -1.0, 0.5], &[2, 3]);
+    type Loss = fn(&Tensor, &Tensor) -> Tensor;
+    let losses: [(&str, Loss); 4] = [
+        ("mse", |a, b| F::mse_loss(a, b).unwrap()),
+        ("bce", |a, b| {
+            F::binary_cross_entropy_with_logits(a, b).unwrap()
+        }),
+        ("cross_entropy", |a, _| {
+            F::cross_entropy(a, &[1, 2]).unwrap()
+        }),
+        ("nll", |a, _| {
+            F::nll_loss_with(a, &[0, 2], Reduction::Sum).unwrap()
+        }),
+    ];
+    for (name, loss) in losses {
+        // Tangent along v on the input, against the reverse-mode gradient dotted with v.
+        let out = loss(&forward_ad::make_dual(&x, &v).unwrap(), &y);
+        let (_, tangent) = forward_ad::unpack_dual(&out);
+        let xr = x.detach().set_requires_grad(true);
+        let g = &autograd::grad(&[&loss(&xr, &y)], &[&xr], false).unwrap()[0];
+        let expected = (g * &v).sum().item::<f64>();
+        let got = tangent
+            .unwrap_or_else(|| panic!("{name}: no tangent"))
+            .item::<f64>();
+        assert!(
+            (got - expected).abs() < 1e-12,
+            "{name}: jvp {got} vs vjp·v {expected}"
+        );
+    }
+    for (name, loss) in &losses[..2] {
+        // And on the target.
+        let out = loss(&x, &forward_ad::make_dual(&y, &v).unwrap());
+        let yr = y.detach().set_requires_grad(true);
+        let g = &autograd::grad(&[&loss(&x, &yr)], &[&yr], false).unwrap()[0];
+        let got = forward_ad::unpack_dual(&out).1.unwrap().item::<f64>();
+        assert!(
+            (got - (g * &v).sum().item::<f64>()).abs() < 1e-12,
+            "{name}: target tangent"
+        );
     }
 }
 

@@ -23,7 +23,7 @@
 use crate::autograd::node::{record, rule};
 use crate::autograd::saved::SavedTensor;
 use crate::error::{Error, Result};
-use crate::forward_ad::jvp;
+use crate::forward_ad::{add_opt, jvp};
 use crate::ops::{grad_if, grads};
 use crate::tensor::{with_dtype, Tensor};
 
@@ -255,5 +255,165 @@ pub fn nll_loss_with(
     Ok(jvp(out, &[log_probs], |t| {
         t[0].as_ref()
             .map(|t| reduction.apply(&(t * &mask).sum_dim(&[1], false).neg()))
+    }))
+}
+
+// ----- activations -----
+
+/// `max(x, 0)` element-wise, like `F.relu` (grad_fn `ReluBackward0`).
+pub fn relu(x: &Tensor) -> Tensor {
+    x.relu()
+}
+
+/// Hyperbolic tangent, like `torch.tanh` (grad_fn `TanhBackward0`).
+pub fn tanh(x: &Tensor) -> Tensor {
+    x.tanh()
+}
+
+/// The logistic function, like `torch.sigmoid` (grad_fn `SigmoidBackward0`).
+pub fn sigmoid(x: &Tensor) -> Tensor {
+    x.sigmoid()
+}
+
+/// Exact GELU `x·Φ(x)`, like `F.gelu(x)` (grad_fn `GeluBackward0`).
+pub fn gelu(x: &Tensor) -> Tensor {
+    x.gelu()
+}
+
+/// GELU's tanh approximation `x/2 · (1 + tanh(√(2/π)·(x + 0.044715·x³)))`, like
+/// `F.gelu(x, approximate='tanh')`. Composed of differentiable ops (so its grad_fn is that of
+/// the last op, not PyTorch's `GeluBackward0`).
+///
+/// ```
+/// use tensorgrad::nn::functional::gelu_tanh;
+/// use tensorgrad::{tensor, DType};
+/// let y = gelu_tanh(&tensor!([1.0], DType::F64)).item::<f64>();
+/// assert!((y - 0.8411919906082768).abs() < 1e-15);  // F.gelu(tensor(1.), approximate='tanh')
+/// ```
+pub fn gelu_tanh(x: &Tensor) -> Tensor {
+    // √(2/π), as PyTorch's kernel spells it: M_SQRT2 * M_2_SQRTPI * 0.5.
+    let k = std::f64::consts::SQRT_2 * std::f64::consts::FRAC_2_SQRT_PI * 0.5;
+    let inner = (x + &x.powi(3).mul_scalar(0.044715)).mul_scalar(k);
+    x.mul_scalar(0.5) * inner.tanh().add_scalar(1.0)
+}
+
+/// Softmax along `dim`, like `F.softmax(x, dim)`.
+///
+/// # Panics
+/// If `dim` is out of range; use [`Tensor::try_softmax`] for an error instead.
+#[track_caller]
+pub fn softmax(x: &Tensor, dim: isize) -> Tensor {
+    x.softmax(dim)
+}
+
+/// Log-softmax along `dim`, like `F.log_softmax(x, dim)`.
+///
+/// # Panics
+/// If `dim` is out of range; use [`Tensor::try_log_softmax`] for an error instead.
+#[track_caller]
+pub fn log_softmax(x: &Tensor, dim: isize) -> Tensor {
+    x.log_softmax(dim)
+}
+
+// ----- classification losses -----
+
+/// Cross entropy of class scores and class indices, like
+/// `F.cross_entropy(logits, targets)`: `logits` is `[N, C]` (unnormalised scores),
+/// `targets[i]` the class of sample `i`; the result is the mean over samples of
+/// `-log_softmax(logits)[i, targets[i]]`. Computed as PyTorch does, as
+/// `nll_loss(log_softmax(logits, 1))`, which is stable for large logits.
+///
+/// Errors if `logits` is not 2-D, `targets` has not one entry per sample, or a class index is
+/// not below C. (PyTorch's probability targets, class weights and label smoothing are not
+/// supported.)
+///
+/// ```
+/// use tensorgrad::nn::functional::cross_entropy;
+/// use tensorgrad::tensor;
+/// let logits = tensor!([[2.0, 0.0, 0.0], [0.0, 1000.0, 0.0]]).set_requires_grad(true);
+/// let loss = cross_entropy(&logits, &[0, 1])?;
+/// assert!((loss.item::<f32>() - 0.1198).abs() < 1e-4);   // finite despite the 1000
+/// assert!(cross_entropy(&logits, &[0, 3]).is_err());     // class 3 of 3
+/// # Ok::<(), tensorgrad::Error>(())
+/// ```
+pub fn cross_entropy(logits: &Tensor, targets: &[usize]) -> Result<Tensor> {
+    cross_entropy_with(logits, targets, Reduction::Mean)
+}
+
+/// [`cross_entropy`] with a [`Reduction`] (`None` gives one loss per sample, shape `[N]`).
+#[track_caller]
+pub fn cross_entropy_with(
+    logits: &Tensor,
+    targets: &[usize],
+    reduction: Reduction,
+) -> Result<Tensor> {
+    check_class_targets("cross_entropy", logits, targets)?;
+    nll_loss_with(&logits.try_log_softmax(1)?, targets, reduction)
+}
+
+/// Binary cross entropy of logits and targets in [0, 1], like
+/// `F.binary_cross_entropy_with_logits(input, target)`: the mean of
+/// `max(x, 0) − x·y + log(1 + e^−|x|)`, the form that neither overflows nor loses precision
+/// for large `|x|`. The gradient is `σ(x) − y` (divided by the count for the mean), exact
+/// at `x = 0` too.
+///
+/// Errors if the shapes or dtypes differ.
+///
+/// ```
+/// use tensorgrad::nn::functional::binary_cross_entropy_with_logits as bce;
+/// use tensorgrad::tensor;
+/// let x = tensor!([0.0, 100.0]).set_requires_grad(true);
+/// let loss = bce(&x, &tensor!([1.0, 1.0]))?;
+/// assert!((loss.item::<f32>() - 0.3466).abs() < 1e-4);   // (ln 2 + 0) / 2
+/// loss.backward()?;
+/// assert_eq!(x.grad().unwrap().to_vec::<f32>(), [-0.25, 0.0]);
+/// # Ok::<(), tensorgrad::Error>(())
+/// ```
+pub fn binary_cross_entropy_with_logits(input: &Tensor, target: &Tensor) -> Result<Tensor> {
+    binary_cross_entropy_with_logits_with(input, target, Reduction::Mean)
+}
+
+/// [`binary_cross_entropy_with_logits`] with a [`Reduction`] (grad_fn
+/// `BinaryCrossEntropyWithLogitsBackward0`).
+#[track_caller]
+pub fn binary_cross_entropy_with_logits_with(
+    input: &Tensor,
+    target: &Tensor,
+    reduction: Reduction,
+) -> Result<Tensor> {
+    check_same_shape("binary_cross_entropy_with_logits", input, target)?;
+    let out = crate::no_grad(|| {
+        let (x, y) = (input.detach(), target.detach());
+        // PyTorch: (1 - y)·x - log_sigmoid(x), log_sigmoid(x) = min(x, 0) - log1p(e^-|x|).
+        let log_sigmoid = x.clamp_max(0.0) - x.abs().neg().exp().log1p();
+        reduction.apply(&(y.rsub_scalar(1.0) * &x - log_sigmoid))
+    });
+    let n = input.numel() as f64;
+    let out = record(
+        out,
+        "BinaryCrossEntropyWithLogitsBackward0",
+        &[input, target],
+        |_| {
+            let (x, y) = (SavedTensor::input(input), SavedTensor::input(target));
+            rule(move |ctx, g| {
+                let x = x.get(ctx)?;
+                let scale = |t: Tensor| -> Result<Tensor> {
+                    let t = t.try_mul(g)?;
+                    Ok(if reduction == Reduction::Mean {
+                        t.div_scalar(n)
+                    } else {
+                        t
+                    })
+                };
+                let gx = grad_if(ctx.needs(0), || scale(x.sigmoid().try_sub(&y.get(ctx)?)?))?;
+                let gy = grad_if(ctx.needs(1), || scale(x.neg()))?;
+                Ok(grads![gx, gy])
+            })
+        },
+    );
+    Ok(jvp(out, &[input, target], |t| {
+        let dx = t[0].as_ref().map(|t| (input.sigmoid() - target) * t);
+        let dy = t[1].as_ref().map(|t| input.neg() * t);
+        add_opt(dx, dy).map(|d| reduction.apply(&d))
     }))
 }

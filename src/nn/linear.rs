@@ -18,7 +18,7 @@ use crate::DType;
 /// use tensorgrad::{manual_seed, nn::{Linear, Module}, Tensor};
 /// manual_seed(0);
 /// let layer = Linear::new(3, 2);   // torch.manual_seed(0); nn.Linear(3, 2)
-/// assert_eq!(layer.weight().to_vec::<f32>()[..2], [-0.004322052, 0.30971587]);
+/// assert_eq!(layer.weight().to_vec::<f32>()[..2], [-0.004322517663240433, 0.3097158372402191]);
 /// assert_eq!(layer.forward(&Tensor::zeros(&[4, 3])).shape(), &[4, 2]);
 /// let names: Vec<String> = layer.named_parameters().into_iter().map(|(n, _)| n).collect();
 /// assert_eq!(names, ["weight", "bias"]);

@@ -33,7 +33,7 @@
 //! # Ok::<(), tensorgrad::Error>(())
 //! ```
 
-// mod activation; (waits for the ops branch)
+mod activation;
 mod dropout;
 pub mod functional;
 pub mod init;
@@ -42,6 +42,7 @@ mod module;
 mod sequential;
 mod serialize;
 
+pub use activation::{ReLU, Sigmoid, Tanh, GELU};
 pub use dropout::Dropout;
 pub use functional::Reduction;
 pub use linear::Linear;
