@@ -9,7 +9,7 @@
 //! use tensorgrad::optim::{Optimizer, Sgd};
 //! use tensorgrad::tensor;
 //! let w = tensor!([1.0, -2.0]).set_requires_grad(true);
-//! let mut opt = Sgd::new(vec![w.clone()], 0.1).momentum(0.9);
+//! let mut opt = Sgd::new(vec![w.clone()], 0.1).momentum(0.5);
 //! for _ in 0..100 {
 //!     opt.zero_grad();
 //!     w.powi(2).sum().backward()?;     // minimise |w|²
