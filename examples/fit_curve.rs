@@ -123,52 +123,27 @@ fn save_figures(_: &Path, _: &Curves) -> Result<()> {
     Ok(())
 }
 
-/// The fit against sin(x), and the autograd derivative against cos(x).
-///
-/// Written against `tensorgrad::plot` (the plotting branch); until that module is on this
-/// branch the function is compiled out (see the note in the nn report).
+/// The fit against sin(x), and the autograd derivative against cos(x), as PNG figures.
 #[cfg(feature = "plot")]
 fn save_figures(dir: &Path, c: &Curves) -> Result<()> {
-    figures::save(dir, c)
-}
-
-#[cfg(feature = "plot")]
-mod figures {
-    use super::Curves;
-    use std::path::Path;
-    use tensorgrad::{Result, Tensor};
-
-    fn t(v: &[f64]) -> Tensor {
-        Tensor::from_vec(v.to_vec(), &[v.len()]).expect("a 1-D vector")
-    }
-
-    #[cfg(any())] // TODO(plotting merge): drop this line once `tensorgrad::plot` is on main.
-    pub fn save(dir: &Path, c: &Curves) -> Result<()> {
-        use tensorgrad::plot::Figure;
-        let x = t(&c.x);
-        let fit = dir.join("fit_curve.png");
-        Figure::new()
-            .title("MLP fit of sin(x)")
-            .xlabel("x")
-            .line(&x, &t(&c.target), "sin(x)", "tab:blue")?
-            .line(&x, &t(&c.fit), "model", "tab:orange")?
-            .save(&fit)?;
-        println!("wrote {}", fit.display());
-        let der = dir.join("fit_curve_derivative.png");
-        Figure::new()
-            .title("d model/dx by autograd")
-            .xlabel("x")
-            .line(&x, &t(&c.cos), "cos(x)", "tab:blue")?
-            .line(&x, &t(&c.derivative), "d model/dx", "tab:orange")?
-            .save(&der)?;
-        println!("wrote {}", der.display());
-        Ok(())
-    }
-
-    #[cfg(not(any()))] // TODO(plotting merge): remove with the line above.
-    pub fn save(_: &Path, c: &Curves) -> Result<()> {
-        let _ = t(&c.x);
-        println!("figures: tensorgrad::plot is not on this branch yet; the CSV holds the curves");
-        Ok(())
-    }
+    use tensorgrad::plot::Figure;
+    let t = |v: &[f64]| Tensor::from_vec(v.to_vec(), &[v.len()]);
+    let x = t(&c.x)?;
+    let fit = dir.join("fit_curve.png");
+    Figure::new()
+        .title("MLP fit of sin(x)")
+        .xlabel("x")
+        .line(&x, &t(&c.target)?, "sin(x)", "tab:blue")?
+        .line(&x, &t(&c.fit)?, "model", "tab:orange")?
+        .save(&fit)?;
+    println!("wrote {}", fit.display());
+    let der = dir.join("fit_curve_derivative.png");
+    Figure::new()
+        .title("Derivative of the model by autograd")
+        .xlabel("x")
+        .line(&x, &t(&c.cos)?, "cos(x)", "tab:blue")?
+        .line(&x, &t(&c.derivative)?, "d model/dx", "tab:orange")?
+        .save(&der)?;
+    println!("wrote {}", der.display());
+    Ok(())
 }

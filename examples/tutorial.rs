@@ -1,7 +1,8 @@
 //! The PyTorch autograd tutorial ("Using Autograd for Differentiation in Pytorch"), in Rust.
 //!
 //! Run with `cargo run --release --example tutorial`. Its first lines are exactly what the
-//! Python tutorial prints.
+//! Python tutorial prints; with the default `plot` feature it then draws the tutorial's figure
+//! (the cubic and its derivative) to `tutorial.png` in the working directory.
 
 use tensorgrad::{tensor, Result, Tensor};
 
@@ -71,5 +72,21 @@ fn main() -> Result<()> {
     println!("A 3-D tensor of shape {:?}:\n{m}", m.shape());
     println!("Dot product of {a} and {b}: {}", a.dot(&b));
     println!("Cross product of {a} and {b}: {}", a.cross(&b));
+
+    // ---- The tutorial's figure -------------------------------------------------------------
+    // plt.plot(x, Y, label='Main Function', color='red'); plt.plot(x, x.grad, label=
+    // 'Derivative of function', color='green'); plt.xlabel('x'); plt.legend()
+    #[cfg(feature = "plot")]
+    {
+        let path = std::path::Path::new("tutorial.png");
+        tensorgrad::plot::Figure::new()
+            .xlabel("x")
+            .line(&x, &big_y, "Main Function", "red")?
+            .line(&x, &dy_dx, "Derivative of function", "green")?
+            .save(path)?;
+        let shown =
+            std::env::current_dir().map_or_else(|_| path.to_path_buf(), |dir| dir.join(path));
+        println!("Saved the figure to {}", shown.display());
+    }
     Ok(())
 }

@@ -147,6 +147,35 @@ pub enum Error {
     /// says which key and why.
     #[error(transparent)]
     StateDict(#[from] crate::nn::StateDictError),
+
+    /// A colour name that plotting does not know.
+    #[error("unknown colour {name:?}; use one of: {known}; or \"#rrggbb\", or an (r, g, b) tuple")]
+    UnknownColor {
+        /// The name as given.
+        name: String,
+        /// The known names, comma-separated.
+        known: String,
+    },
+
+    /// A figure was asked to be saved in a format chosen by a file extension it cannot write.
+    #[error("save {path:?}: cannot write a {extension:?} file; name the file *.png or *.svg")]
+    UnsupportedFormat {
+        /// The path as given.
+        path: String,
+        /// Its extension (`""` when it has none).
+        extension: String,
+    },
+
+    /// Reading or writing a file failed.
+    #[error("{op} {path:?}: {msg}")]
+    Io {
+        /// What was being done (`save`, ...).
+        op: &'static str,
+        /// The file.
+        path: String,
+        /// The operating system's message.
+        msg: String,
+    },
 }
 
 /// `Result` with tensorgrad's [`Error`].

@@ -29,11 +29,14 @@ mod layout;
 pub mod nn;
 mod ops;
 pub mod optim;
+#[cfg(feature = "plot")]
+pub mod plot;
 mod print;
 mod random;
 mod shape_arg;
 mod storage;
 mod tensor;
+pub mod viz;
 
 pub use autograd::{no_grad, BackwardOptions, NoGradGuard};
 pub use create::NestedData;

@@ -221,7 +221,7 @@ fn grad_fn_names_match_pytorch() {
         (-&x, "NegBackward0"),
         (x.powi(2), "PowBackward0"),
         (x.sum(), "SumBackward0"),
-        (x.reshape(&[1]), "ViewBackward0"),
+        (x.reshape([1]), "ViewBackward0"),
         (x.unsqueeze(0), "UnsqueezeBackward0"),
     ];
     for (t, name) in cases {

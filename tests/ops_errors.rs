@@ -119,7 +119,7 @@ fn join_family_names_op_and_shapes() {
 #[test]
 fn index_family_checks_every_index() {
     let t = z(&[2, 3]);
-    match t.try_index_select(1, &[0, 3]).unwrap_err() {
+    match t.try_index_select(1, [0, 3]).unwrap_err() {
         Error::IndexOutOfRange {
             op: "index_select",
             index: 3,
@@ -128,7 +128,7 @@ fn index_family_checks_every_index() {
         } => {}
         other => panic!("{other:?}"),
     }
-    match t.try_index_select(0, &[-1]).unwrap_err() {
+    match t.try_index_select(0, [-1]).unwrap_err() {
         Error::IndexOutOfRange { index: -1, .. } => {}
         other => panic!("{other:?}"),
     }
@@ -170,14 +170,11 @@ fn index_family_checks_every_index() {
         &[2, 2],
     );
     // Message of the plain form is the same as the try_ form's.
-    let msg = std::panic::catch_unwind(|| z(&[2, 3]).index_select(1, &[7])).unwrap_err();
+    let msg = std::panic::catch_unwind(|| z(&[2, 3]).index_select(1, [7])).unwrap_err();
     let text = msg.downcast_ref::<String>().expect("panic message");
     assert_eq!(
         text,
-        &z(&[2, 3])
-            .try_index_select(1, &[7])
-            .unwrap_err()
-            .to_string()
+        &z(&[2, 3]).try_index_select(1, [7]).unwrap_err().to_string()
     );
 }
 
@@ -187,12 +184,12 @@ fn reductions_and_views_report_dims_and_shapes() {
     for (op, err) in [
         ("max_dim", t.try_max_dim(2, false).unwrap_err()),
         ("argmax_dim", t.try_argmax_dim(-3, false).unwrap_err()),
-        ("var_dim", t.try_var_dim(&[5], 1, false).unwrap_err()),
+        ("var_dim", t.try_var_dim([5], 1, false).unwrap_err()),
         ("prod_dim", t.try_prod_dim(2, false).unwrap_err()),
-        ("logsumexp", t.try_logsumexp(&[2], false).unwrap_err()),
+        ("logsumexp", t.try_logsumexp([2], false).unwrap_err()),
         ("softmax", t.try_softmax(2).unwrap_err()),
         ("log_softmax", t.try_log_softmax(-3).unwrap_err()),
-        ("amax", t.try_amax(&[2], false).unwrap_err()),
+        ("amax", t.try_amax([2], false).unwrap_err()),
     ] {
         assert!(matches!(err, Error::DimOutOfRange { .. }), "{op}: {err:?}");
         let msg = err.to_string();
@@ -212,13 +209,13 @@ fn reductions_and_views_report_dims_and_shapes() {
         .to_string()
         .starts_with("max_dim:"));
     names_op_and_shapes(
-        &t.try_reshape(&[4, 2]).unwrap_err(),
+        &t.try_reshape([4, 2]).unwrap_err(),
         "reshape",
         &[2, 3],
         &[4, 2],
     );
     names_op_and_shapes(
-        &t.try_expand(&[4, 4]).unwrap_err(),
+        &t.try_expand([4, 4]).unwrap_err(),
         "expand",
         &[2, 3],
         &[4, 4],

@@ -149,8 +149,8 @@ fn cases() -> Vec<Case> {
         }),
         case("max", vec![distinct(&[3, 4])], |v| v[0].max()),
         case("min", vec![distinct(&[3, 4])], |v| v[0].min()),
-        case("amax", vec![distinct(&[3, 4])], |v| v[0].amax(&[1], false)),
-        case("amin", vec![distinct(&[3, 4])], |v| v[0].amin(&[0], true)),
+        case("amax", vec![distinct(&[3, 4])], |v| v[0].amax([1], false)),
+        case("amin", vec![distinct(&[3, 4])], |v| v[0].amin([0], true)),
         case("max_dim", vec![distinct(&[3, 4])], |v| {
             v[0].max_dim(1, false).0
         }),
@@ -159,11 +159,11 @@ fn cases() -> Vec<Case> {
         }),
         case("var", vec![randn(&[3, 4])], |v| v[0].var()),
         case("var_dim", vec![randn(&[3, 4])], |v| {
-            v[0].var_dim(&[1], 0, true)
+            v[0].var_dim([1], 0, true)
         }),
         case("std", vec![randn(&[3, 4])], |v| v[0].std()),
         case("std_dim", vec![randn(&[3, 4])], |v| {
-            v[0].std_dim(&[0], 1, false)
+            v[0].std_dim([0], 1, false)
         }),
         case("prod", vec![uniform(0.5, 1.5, &[2, 3])], |v| v[0].prod()),
         case(
@@ -180,7 +180,7 @@ fn cases() -> Vec<Case> {
             |v| v[0].prod_dim(1, false),
         ),
         case("logsumexp", vec![randn(&[3, 4])], |v| {
-            v[0].logsumexp(&[1], false)
+            v[0].logsumexp([1], false)
         }),
         // linear algebra
         case(
@@ -204,7 +204,7 @@ fn cases() -> Vec<Case> {
         case("t", vec![randn(&[2, 3])], |v| v[0].t()),
         // shapes and views (a product after the view makes the second derivative non-trivial)
         case("reshape", vec![randn(&[3, 4])], |v| {
-            v[0].t().reshape(&[2, -1]).powi(2)
+            v[0].t().reshape([2, -1]).powi(2)
         }),
         case("flatten", vec![randn(&[2, 3, 2])], |v| {
             v[0].flatten(1, 2).powi(2)
@@ -213,21 +213,21 @@ fn cases() -> Vec<Case> {
             v[0].transpose(0, -1).powi(2)
         }),
         case("permute", vec![randn(&[2, 3, 2])], |v| {
-            v[0].permute(&[2, 0, 1]).powi(2)
+            v[0].permute([2, 0, 1]).powi(2)
         }),
         case("unsqueeze", vec![randn(&[3])], |v| {
             v[0].unsqueeze(-1).powi(2)
         }),
         case("squeeze", vec![randn(&[3, 1])], |v| v[0].squeeze(1).powi(2)),
         case("expand", vec![randn(&[3, 1])], |v| {
-            v[0].expand(&[2, -1, 4]).powi(2)
+            v[0].expand([2, -1, 4]).powi(2)
         }),
         case("narrow", vec![randn(&[3, 4])], |v| {
             v[0].narrow(1, 1, 2).powi(2)
         }),
         // indexing
         case("index_select", vec![randn(&[3, 4])], |v| {
-            v[0].index_select(1, &[2, 0, 2]).powi(2)
+            v[0].index_select(1, [2, 0, 2]).powi(2)
         }),
         case("gather", vec![randn(&[3, 4])], |v| {
             v[0].gather(1, &f64s(&[0.0, 3.0, 3.0, 1.0, 2.0, 2.0], &[3, 2]))

@@ -113,7 +113,7 @@ fn optimizer_step_under_no_grad() {
 
 #[test]
 fn expanded_views_cannot_be_written() {
-    let e = tensor!([1.0]).expand(&[3]);
+    let e = tensor!([1.0]).expand([3]);
     let err = e.try_add_(&tensor!([1.0, 2.0, 3.0])).unwrap_err();
     assert!(
         err.to_string().starts_with("add_:") && err.to_string().contains("expanded"),

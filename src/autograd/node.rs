@@ -65,14 +65,18 @@ pub(crate) struct GradMeta {
     pub requires_grad: AtomicBool,
     pub grad: Mutex<Option<Tensor>>,
     pub hooks: Mutex<Vec<Hook>>,
+    /// The owning tensor's shape. Graph edges reach leaves only through a `Weak<GradMeta>`,
+    /// so this is what lets a graph walk (`viz::to_dot`) say what a leaf is.
+    pub shape: Box<[usize]>,
 }
 
 impl GradMeta {
-    pub(crate) fn new(requires_grad: bool) -> Self {
+    pub(crate) fn new(requires_grad: bool, shape: &[usize]) -> Self {
         GradMeta {
             requires_grad: AtomicBool::new(requires_grad),
             grad: Mutex::new(None),
             hooks: Mutex::new(Vec::new()),
+            shape: shape.into(),
         }
     }
 

@@ -133,7 +133,7 @@ impl Tensor {
                 format!("only leaf tensors can change requires_grad, and this tensor (shape {:?}) was computed by {}; use .detach() for a copy that does not require grad", self.shape(), self.grad_fn_name().unwrap_or("an op")),
             ));
         }
-        let meta = self.0.meta.get_or_init(|| Arc::new(GradMeta::new(false)));
+        let meta = self.grad_meta();
         meta.requires_grad
             .store(requires_grad, std::sync::atomic::Ordering::Relaxed);
         Ok(self.clone())
@@ -161,7 +161,7 @@ impl Tensor {
                 g.dtype()
             );
         }
-        let meta = self.0.meta.get_or_init(|| Arc::new(GradMeta::new(false)));
+        let meta = self.grad_meta();
         *meta.grad.lock() = g;
     }
 
@@ -184,11 +184,18 @@ impl Tensor {
         self.0.grad_fn.as_ref().map(|n| n.name)
     }
 
+    /// This tensor's autograd state, created (not requiring grad) on first use.
+    fn grad_meta(&self) -> &Arc<GradMeta> {
+        self.0
+            .meta
+            .get_or_init(|| Arc::new(GradMeta::new(false, self.shape())))
+    }
+
     /// Keeps this non-leaf tensor's gradient in [`grad`](Self::grad) after backward, like
     /// `retain_grad()`. No effect on leaves (they always keep theirs).
     pub fn retain_grad(&self) {
         if let Some(node) = &self.0.grad_fn {
-            let meta = self.0.meta.get_or_init(|| Arc::new(GradMeta::new(false)));
+            let meta = self.grad_meta();
             *node.hooks().retained.lock() = Some(Arc::downgrade(meta));
         }
     }

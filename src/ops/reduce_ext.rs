@@ -506,31 +506,7 @@ impl Tensor {
         correction: usize,
         keepdim: bool,
     ) -> Result<Tensor> {
-        let (p, scale) = self.var_plan("var_dim", dims, correction, keepdim)?;
-        let out = no_grad(|| self.variance(&p, scale));
-        let Plan {
-            dims,
-            kept,
-            out: out_shape,
-            ..
-        } = p;
-        let out = record(out, "VarBackward0", &[self], |_| {
-            let x = SavedTensor::input(self);
-            let (dims, kept) = (dims.clone(), kept.clone());
-            rule(move |ctx, g| {
-                Ok(grads![Some(
-                    centered(&x.get(ctx)?, &dims) * g.reshape_to(&kept).mul_scalar(2.0 * scale)
-                )])
-            })
-        });
-        Ok(jvp(out, &[self], |t| {
-            t[0].as_ref().map(|t| {
-                (centered(self, &dims) * t)
-                    .sum_dim(&dims, true)
-                    .mul_scalar(2.0 * scale)
-                    .reshape_to(&out_shape)
-            })
-        }))
+        self.var_or_std("var_dim", dims.to_dims(), correction, keepdim, false)
     }
 
     /// Unbiased standard deviation of all elements, like `t.std()` (grad_fn `StdBackward0`).
@@ -568,8 +544,37 @@ impl Tensor {
         correction: usize,
         keepdim: bool,
     ) -> Result<Tensor> {
-        let (p, scale) = self.var_plan("std_dim", dims, correction, keepdim)?;
-        let out = no_grad(|| self.variance(&p, scale).sqrt());
+        self.var_or_std("std_dim", dims.to_dims(), correction, keepdim, true)
+    }
+
+    /// var (`std = false`, grad_fn `VarBackward0`) or its square root (`StdBackward0`).
+    /// Both gradients are var's, `2 (x - mean) / dof` times the incoming gradient, which std
+    /// first divides by `2 std` (0 where std is 0).
+    #[track_caller]
+    fn var_or_std(
+        &self,
+        op: &'static str,
+        dims: Vec<isize>,
+        correction: usize,
+        keepdim: bool,
+        std: bool,
+    ) -> Result<Tensor> {
+        let p = plan(op, dims, self.shape(), keepdim)?;
+        // Degrees of freedom; 0 makes the result inf or NaN, as in PyTorch.
+        let dof = (p.count as f64 - correction as f64).max(0.0);
+        let out = no_grad(|| {
+            let c = centered(self, &p.dims);
+            // Divide (not multiply by 1/dof), to round as PyTorch does.
+            let var = (&c * &c)
+                .sum_dim(&p.dims, true)
+                .div_scalar(dof)
+                .reshape_to(&p.out);
+            if std {
+                var.sqrt()
+            } else {
+                var
+            }
+        });
         let plain = out.clone();
         let Plan {
             dims,
@@ -577,47 +582,42 @@ impl Tensor {
             out: out_shape,
             ..
         } = p;
-        let out = record(out, "StdBackward0", &[self], |_| {
-            let (x, y) = (SavedTensor::input(self), SavedTensor::output(&plain));
+        // Incoming gradient (or tangent) of the output -> of the variance, all with kept dims.
+        let to_var = move |g: Tensor, y: &dyn Fn() -> Result<Tensor>| -> Result<Tensor> {
+            if std {
+                Ok(over_twice(&g, &y()?))
+            } else {
+                Ok(g)
+            }
+        };
+        let name = if std { "StdBackward0" } else { "VarBackward0" };
+        let out = record(out, name, &[self], |_| {
+            let (x, y) = (
+                SavedTensor::input(self),
+                std.then(|| SavedTensor::output(&plain)),
+            );
             let (dims, kept) = (dims.clone(), kept.clone());
             rule(move |ctx, g| {
-                let g_var = over_twice(&g.reshape_to(&kept), &y.get(ctx)?.reshape_to(&kept));
+                let y = || {
+                    Ok(y.as_ref()
+                        .expect("saved for std")
+                        .get(ctx)?
+                        .reshape_to(&kept))
+                };
+                let g_var = to_var(g.reshape_to(&kept), &y)?;
                 Ok(grads![Some(
-                    centered(&x.get(ctx)?, &dims) * g_var.mul_scalar(2.0 * scale)
+                    centered(&x.get(ctx)?, &dims) * g_var.mul_scalar(2.0 / dof)
                 )])
             })
         });
         Ok(jvp(out, &[self], |t| {
-            let t_var = t[0]
-                .as_ref()?
-                .mul(&centered(self, &dims))
+            let t_var = (centered(self, &dims) * t[0].as_ref()?)
                 .sum_dim(&dims, true)
-                .mul_scalar(2.0 * scale);
-            Some(over_twice(&t_var, &plain.reshape_to(&kept)).reshape_to(&out_shape))
+                .mul_scalar(2.0 / dof);
+            let t_out =
+                to_var(t_var, &|| Ok(plain.reshape_to(&kept))).expect("no saved tensors to check");
+            Some(t_out.reshape_to(&out_shape))
         }))
-    }
-
-    /// The reduction plan of var/std and `1 / (N - correction)` (inf when `N <= correction`,
-    /// which makes the result inf or NaN as in PyTorch).
-    fn var_plan(
-        &self,
-        op: &'static str,
-        dims: impl IntoDims,
-        correction: usize,
-        keepdim: bool,
-    ) -> Result<(Plan, f64)> {
-        let p = plan(op, dims.to_dims(), self.shape(), keepdim)?;
-        let dof = (p.count as f64 - correction as f64).max(0.0);
-        Ok((p, 1.0 / dof))
-    }
-
-    /// The variance itself (computed in two passes, mean first, for accuracy).
-    fn variance(&self, p: &Plan, scale: f64) -> Tensor {
-        let c = centered(self, &p.dims);
-        (&c * &c)
-            .sum_dim(&p.dims, true)
-            .mul_scalar(scale)
-            .reshape_to(&p.out)
     }
 
     /// Product of all elements, a 0-d tensor, like `t.prod()` (grad_fn `ProdBackward0`). The

@@ -15,7 +15,7 @@ use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI};
 
 /// Which tensor the derivative is computed from.
 #[derive(Clone, Copy)]
-enum From {
+enum SavedFrom {
     Input,
     Output,
 }
@@ -32,20 +32,20 @@ impl Tensor {
         &self,
         out: Tensor,
         name: &'static str,
-        from: From,
+        from: SavedFrom,
         chain: fn(&Tensor, &Tensor) -> Tensor,
     ) -> Tensor {
         let plain = out.clone();
         let out = record(out, name, &[self], |_| {
             let saved = match from {
-                From::Input => SavedTensor::input(self),
-                From::Output => SavedTensor::output(&plain),
+                SavedFrom::Input => SavedTensor::input(self),
+                SavedFrom::Output => SavedTensor::output(&plain),
             };
             rule(move |ctx, g| Ok(grads![Some(chain(g, &saved.get(ctx)?))]))
         });
         let basis = match from {
-            From::Input => self,
-            From::Output => &plain,
+            SavedFrom::Input => self,
+            SavedFrom::Output => &plain,
         };
         jvp(out, &[self], |t| t[0].as_ref().map(|t| chain(t, basis)))
     }
@@ -61,7 +61,7 @@ impl Tensor {
         self.unary_op(
             map_unary!(self, |x| x.exp()),
             "ExpBackward0",
-            From::Output,
+            SavedFrom::Output,
             |g, y| g * y,
         )
     }
@@ -78,7 +78,7 @@ impl Tensor {
         self.unary_op(
             map_unary!(self, |x| x.ln()),
             "LogBackward0",
-            From::Input,
+            SavedFrom::Input,
             |g, x| g / x,
         )
     }
@@ -95,7 +95,7 @@ impl Tensor {
         self.unary_op(
             map_unary!(self, |x| x.ln_1p()),
             "Log1PBackward0",
-            From::Input,
+            SavedFrom::Input,
             |g, x| g / x.add_scalar(1.0),
         )
     }
@@ -112,7 +112,7 @@ impl Tensor {
         self.unary_op(
             map_unary!(self, |x| x.sqrt()),
             "SqrtBackward0",
-            From::Output,
+            SavedFrom::Output,
             |g, y| g / y.mul_scalar(2.0),
         )
     }
@@ -128,7 +128,7 @@ impl Tensor {
         self.unary_op(
             map_unary!(self, |x| x.sin()),
             "SinBackward0",
-            From::Input,
+            SavedFrom::Input,
             |g, x| g * x.cos(),
         )
     }
@@ -144,7 +144,7 @@ impl Tensor {
         self.unary_op(
             map_unary!(self, |x| x.cos()),
             "CosBackward0",
-            From::Input,
+            SavedFrom::Input,
             |g, x| g * x.sin().neg(),
         )
     }
@@ -160,7 +160,7 @@ impl Tensor {
         self.unary_op(
             map_unary!(self, |x| x.tan()),
             "TanBackward0",
-            From::Output,
+            SavedFrom::Output,
             |g, y| g * (y * y).add_scalar(1.0),
         )
     }
@@ -177,7 +177,7 @@ impl Tensor {
         self.unary_op(
             map_unary!(self, |x| x.tanh()),
             "TanhBackward0",
-            From::Output,
+            SavedFrom::Output,
             |g, y| g * (y * y).rsub_scalar(1.0),
         )
     }
@@ -196,7 +196,7 @@ impl Tensor {
         self.unary_op(
             map_unary!(self, |x| 1.0 / (1.0 + (-x).exp())),
             "SigmoidBackward0",
-            From::Output,
+            SavedFrom::Output,
             |g, y| g * (y.rsub_scalar(1.0) * y),
         )
     }
@@ -212,7 +212,7 @@ impl Tensor {
     pub fn relu(&self) -> Tensor {
         // `x > 0 ? x : 0` keeps NaN as NaN (PyTorch does too); `max(x, 0)` would drop it.
         let out = map_unary!(self, |x| if x > 0.0 || x.is_nan() { x } else { 0.0 });
-        self.unary_op(out, "ReluBackward0", From::Output, |g, y| {
+        self.unary_op(out, "ReluBackward0", SavedFrom::Output, |g, y| {
             g * y.gt_scalar(0.0)
         })
     }
@@ -233,7 +233,7 @@ impl Tensor {
             |x| (0.5 * (x as f64) * (1.0 + erf(x as f64 * FRAC_1_SQRT_2))) as T
         );
         // d/dx xΦ(x) = Φ(x) + x·φ(x), written with erf and exp so it differentiates again.
-        self.unary_op(out, "GeluBackward0", From::Input, |g, x| {
+        self.unary_op(out, "GeluBackward0", SavedFrom::Input, |g, x| {
             let cdf = x
                 .mul_scalar(FRAC_1_SQRT_2)
                 .erf()
@@ -253,7 +253,7 @@ impl Tensor {
     #[track_caller]
     pub fn erf(&self) -> Tensor {
         let out = map_unary!(self, |x| erf(x as f64) as T);
-        self.unary_op(out, "ErfBackward0", From::Input, |g, x| {
+        self.unary_op(out, "ErfBackward0", SavedFrom::Input, |g, x| {
             g * (x * x).neg().exp().mul_scalar(FRAC_2_SQRT_PI)
         })
     }
@@ -270,7 +270,7 @@ impl Tensor {
         self.unary_op(
             map_unary!(self, |x| x.abs()),
             "AbsBackward0",
-            From::Input,
+            SavedFrom::Input,
             |g, x| g * x.sign(),
         )
     }
@@ -292,7 +292,7 @@ impl Tensor {
         } else {
             x
         });
-        self.unary_op(out, "SignBackward0", From::Input, |g, _| {
+        self.unary_op(out, "SignBackward0", SavedFrom::Input, |g, _| {
             Tensor::zeros_like(g)
         })
     }
