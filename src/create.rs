@@ -145,11 +145,22 @@ impl Tensor {
         }
     }
 
-    /// Uniform samples in [low, high) with `t`'s shape and dtype (used by `nn::init`).
+    /// Uniform samples in [low, high) with `t`'s shape and dtype, the values
+    /// `torch.empty_like(t).uniform_(low, high)` gives for the same seed (used by `nn::init`).
+    ///
+    /// ```
+    /// use tensorgrad::{manual_seed, Tensor};
+    /// manual_seed(0);
+    /// let u = Tensor::uniform_like(&Tensor::zeros(&[2]), -1.0, 1.0);
+    /// // torch.manual_seed(0); torch.empty(2).uniform_(-1, 1)
+    /// assert_eq!(u.to_vec::<f32>(), vec![-0.007486820220947266, 0.5364435911178589]);
+    /// ```
     pub fn uniform_like(t: &Tensor, low: f64, high: f64) -> Tensor {
-        Tensor::rand_with(t.shape(), t.dtype())
-            .mul_scalar(high - low)
-            .add_scalar(low)
+        let n = t.numel();
+        match t.dtype() {
+            DType::F32 => Tensor::from_elems(random::uniform_range_f32(n, low, high), t.shape()),
+            DType::F64 => Tensor::from_elems(random::uniform_range_f64(n, low, high), t.shape()),
+        }
     }
 
     /// The `n × n` f32 identity matrix, like `torch.eye`.

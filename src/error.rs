@@ -143,6 +143,11 @@ pub enum Error {
         location: String,
     },
 
+    /// Saving, loading or applying named parameters (a state dict) failed; the inner error
+    /// says which key and why.
+    #[error(transparent)]
+    StateDict(#[from] crate::nn::StateDictError),
+
     /// A colour name that plotting does not know.
     #[error("unknown colour {name:?}; use one of: {known}; or \"#rrggbb\", or an (r, g, b) tuple")]
     UnknownColor {

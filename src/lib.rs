@@ -27,7 +27,9 @@ pub mod functional;
 pub mod gradcheck;
 mod kernels;
 mod layout;
+pub mod nn;
 mod ops;
+pub mod optim;
 #[cfg(feature = "plot")]
 pub mod plot;
 mod print;
