@@ -28,16 +28,12 @@ fn main() {
     let selected: Vec<&workloads::Workload> = if args.is_empty() {
         workloads::ALL.iter().collect()
     } else {
-        args.iter()
-            .map(|a| {
-                workloads::ALL
-                    .iter()
-                    .find(|w| w.name == a || w.key == a)
-                    .unwrap_or_else(|| {
-                        panic!("unknown workload {a:?}; run `bench --help` for the list")
-                    })
-            })
-            .collect()
+        let find = |a: &String| workloads::ALL.iter().find(|w| w.name == a || w.key == a);
+        if let Some(unknown) = args.iter().find(|a| find(a).is_none()) {
+            eprintln!("bench: unknown workload {unknown:?}; run `bench --help` for the list");
+            std::process::exit(2);
+        }
+        args.iter().filter_map(find).collect()
     };
     let exe = std::env::current_exe().expect("path of the running bench program");
     for w in selected {

@@ -2,7 +2,10 @@
 
 use std::hint::black_box;
 use std::time::Instant;
-use tensorgrad::{manual_seed, no_grad, tensor, Tensor};
+use tensorgrad::nn::functional::cross_entropy;
+use tensorgrad::nn::{Linear, Module, ReLU, Sequential};
+use tensorgrad::optim::{Optimizer, Sgd};
+use tensorgrad::{functional, manual_seed, tensor, DType, Tensor};
 
 /// One workload: a process-level name and the `name value` results it produces.
 pub struct Workload {
@@ -54,6 +57,11 @@ pub const ALL: &[Workload] = &[
         name: "mlp_step",
         key: "mlp_step_ms",
         run: mlp_step,
+    },
+    Workload {
+        name: "hessian_rosen100",
+        key: "hessian_rosen100_ms",
+        run: hessian_rosen100,
     },
 ];
 
@@ -153,60 +161,45 @@ fn matmul(n: usize) -> Vec<(String, f64)> {
     ]
 }
 
-/// A dense layer `x @ W^T + b` with PyTorch's default initialisation.
-struct Dense {
-    w: Tensor,
-    b: Tensor,
-}
-
-impl Dense {
-    fn new(inp: usize, out: usize) -> Dense {
-        let bound = 1.0 / (inp as f64).sqrt();
-        let w = Tensor::uniform_like(&Tensor::zeros(&[out, inp]), -bound, bound)
-            .set_requires_grad(true);
-        let b = Tensor::uniform_like(&Tensor::zeros(&[out]), -bound, bound).set_requires_grad(true);
-        Dense { w, b }
-    }
-
-    fn forward(&self, x: &Tensor) -> Tensor {
-        x.matmul(&self.w.t()) + &self.b
-    }
-}
-
 /// One training step of a 784-512-512-10 ReLU MLP on a batch of 256: cross-entropy,
 /// backward, SGD (lr 0.01); milliseconds.
 fn mlp_step() -> Vec<(String, f64)> {
     manual_seed(0);
-    let layers = [
-        Dense::new(784, 512),
-        Dense::new(512, 512),
-        Dense::new(512, 10),
-    ];
+    let model = Sequential::new()
+        .add(Linear::new(784, 512))
+        .add(ReLU::new())
+        .add(Linear::new(512, 512))
+        .add(ReLU::new())
+        .add(Linear::new(512, 10));
+    let mut opt = Sgd::new(model.parameters(), 0.01);
     let x = Tensor::randn(&[256, 784]);
-    let labels: Vec<f64> = Tensor::rand(&[256])
+    let labels: Vec<usize> = Tensor::rand(&[256])
         .to_vec::<f64>()
         .iter()
-        .map(|u| (u * 10.0).floor())
+        .map(|u| (u * 10.0) as usize)
         .collect();
-    let targets = Tensor::from_vec(labels, &[256, 1])
-        .expect("256 labels")
-        .to_dtype(tensorgrad::DType::F32);
-    let params: Vec<&Tensor> = layers.iter().flat_map(|l| [&l.w, &l.b]).collect();
     let t = bench(20, 3, || {
-        for p in &params {
-            p.zero_grad();
-        }
-        let h = layers[0].forward(&x).relu();
-        let h = layers[1].forward(&h).relu();
-        let logits = layers[2].forward(&h);
-        let loss = -logits.log_softmax(1).gather(1, &targets).mean();
+        opt.zero_grad();
+        let loss = cross_entropy(&model.forward(&x), &labels).expect("valid labels");
         loss.backward().expect("backward");
-        no_grad(|| {
-            for p in &params {
-                let g = p.grad().expect("every parameter gets a gradient");
-                p.sub_(&(g * 0.01));
-            }
-        });
+        opt.step().expect("sgd step");
     });
     one("mlp_step_ms", t * 1e3)
+}
+
+/// The Rosenbrock function, as the PyTorch script writes it.
+fn rosenbrock(x: &Tensor) -> Tensor {
+    let n = x.numel();
+    let (head, tail) = (x.narrow(0, 0, n - 1), x.narrow(0, 1, n - 1));
+    ((&tail - head.powi(2)).powi(2) * 100.0 + (1.0 - &head).powi(2)).sum()
+}
+
+/// The Hessian of Rosenbrock at a random point, n = 100, f64; milliseconds.
+fn hessian_rosen100() -> Vec<(String, f64)> {
+    manual_seed(0);
+    let x0 = Tensor::randn_with(&[100], DType::F64);
+    let t = bench(3, 1, || {
+        black_box(functional::hessian(rosenbrock, &x0).expect("hessian"));
+    });
+    one("hessian_rosen100_ms", t * 1e3)
 }
