@@ -11,7 +11,7 @@ impl Tensor {
     /// A tensor of `shape` filled with `value`, of the given dtype.
     pub fn full_with(shape: &[usize], value: f64, dtype: DType) -> Tensor {
         let n: usize = shape.iter().product();
-        with_dtype!(dtype, T => Tensor::from_elems(vec![value as T; n], shape))
+        with_dtype!(dtype, T => Tensor::from_elems(crate::kernels::alloc::filled(n, value as T), shape))
     }
 
     /// An f32 tensor of `shape` filled with `value`, like `torch.full`.
@@ -81,7 +81,7 @@ impl Tensor {
             let (s, e) = (start as T, end as T);
             let step = if steps > 1 { (e - s) / (steps - 1) as T } else { 0.0 };
             let half = steps / 2;
-            let v: Vec<T> = (0..steps).map(|i| if i < half { s + step * i as T } else { e - step * (steps - i - 1) as T }).collect();
+            let v: Vec<T> = crate::kernels::elementwise::from_index(steps, |i| if i < half { s + step * i as T } else { e - step * (steps - i - 1) as T });
             Tensor::from_elems(v, &[steps])
         })
     }

@@ -44,6 +44,7 @@ pub use create::NestedData;
 pub use dtype::DType;
 pub use element::Element;
 pub use error::{Error, Result};
+pub use kernels::alloc::{buffer_cache_limit, empty_buffer_cache, set_buffer_cache_limit};
 pub use ops::index::IntoIndex;
 pub use random::manual_seed;
 pub use shape_arg::IntoDims;

@@ -35,13 +35,17 @@ impl Buffer {
 pub(crate) struct Storage {
     buf: RwLock<Buffer>,
     version: AtomicU64,
+    /// Bytes counted as live by the kernels' buffer cache (0 for small buffers).
+    tracked: usize,
 }
 
 impl Storage {
     pub(crate) fn new(buf: Buffer) -> Self {
+        let tracked = crate::kernels::alloc::track_live(&buf);
         Storage {
             buf: RwLock::new(buf),
             version: AtomicU64::new(0),
+            tracked,
         }
     }
 
@@ -58,5 +62,14 @@ impl Storage {
 
     pub(crate) fn version(&self) -> u64 {
         self.version.load(Ordering::Relaxed)
+    }
+}
+
+/// A large buffer goes back to the kernels' cache instead of the system allocator, so the
+/// next op of the same size skips the page faults of fresh memory (see `kernels::alloc`).
+impl Drop for Storage {
+    fn drop(&mut self) {
+        let buf = std::mem::replace(self.buf.get_mut(), Buffer::F32(Vec::new()));
+        crate::kernels::alloc::release(buf, self.tracked);
     }
 }

@@ -7,7 +7,7 @@
 //! 3. Sum gradients for each leaf and write them to `.grad` (or hand them back to
 //!    `autograd::grad`), after the leaf's hooks.
 
-use crate::autograd::mode::{is_anomaly_enabled, GradModeGuard};
+use crate::autograd::mode::{is_anomaly_enabled, is_grad_enabled, GradModeGuard};
 use crate::autograd::node::{Ctx, Edge, GradMeta, Grads, NodeRef};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
@@ -77,6 +77,18 @@ fn meta_key(meta: &Arc<GradMeta>) -> usize {
 pub(crate) fn accumulate(acc: Option<Tensor>, g: Tensor) -> Tensor {
     match acc {
         None => g,
+        // With no graph to record, add into a gradient buffer that nothing else references
+        // instead of allocating a third one (e.g. x's two gradients in `sin(x) * exp(x)`).
+        Some(a)
+            if !is_grad_enabled()
+                && a.shape() == g.shape()
+                && a.dtype() == g.dtype()
+                && !a.requires_grad()
+                && a.owns_whole_buffer() =>
+        {
+            a.add_assign_no_grad(&g);
+            a
+        }
         Some(a) => a.add_for_grad(&g),
     }
 }
@@ -237,7 +249,9 @@ fn add_leaf_grad(
 ) {
     match index.get(&meta_key(&meta)) {
         Some(&i) => {
-            let acc = grads[i].1.clone();
+            // Moved out (not cloned), so `accumulate` can see the gradient is not shared.
+            let placeholder = g.clone();
+            let acc = std::mem::replace(&mut grads[i].1, placeholder);
             grads[i].1 = accumulate(Some(acc), g);
         }
         None => {

@@ -1,5 +1,6 @@
 //! Element-wise maps: unary, binary with broadcasting, and in-place updates.
 
+use super::alloc;
 use super::strided::Walk;
 use super::{PAR_CHUNK, PAR_MIN};
 use crate::element::Element;
@@ -101,7 +102,7 @@ where
     let inner = walk.inner();
     let rows = walk.rows();
     let total = inner * rows;
-    let mut out = vec![T::ZERO; total];
+    let mut out = alloc::output::<T>(total);
     if total == 0 {
         return out;
     }
@@ -140,7 +141,7 @@ fn map_slice<T: Element, F: Fn(T) -> T + Sync>(src: &[T], f: &F) -> Vec<T> {
     if src.len() < PAR_MIN {
         return src.iter().map(|&x| f(x)).collect();
     }
-    let mut out = vec![T::ZERO; src.len()];
+    let mut out = alloc::output::<T>(src.len());
     out.par_chunks_mut(PAR_CHUNK)
         .zip(src.par_chunks(PAR_CHUNK))
         .for_each(|(o, s)| {
@@ -208,6 +209,22 @@ pub(crate) fn map_in_place<T: Element, F: Fn(T) -> T + Sync>(dst: &mut [T], ld: 
             dst[od + i * sd] = f(dst[od + i * sd]);
         }
     });
+}
+
+/// `[f(0), f(1), ..., f(n - 1)]`, in parallel for large `n` (linspace, arange).
+pub(crate) fn from_index<T: Element, F: Fn(usize) -> T + Sync>(n: usize, f: F) -> Vec<T> {
+    if n < PAR_MIN {
+        return (0..n).map(f).collect();
+    }
+    let mut out = alloc::output::<T>(n);
+    out.par_chunks_mut(PAR_CHUNK)
+        .enumerate()
+        .for_each(|(c, chunk)| {
+            for (i, o) in chunk.iter_mut().enumerate() {
+                *o = f(c * PAR_CHUNK + i);
+            }
+        });
+    out
 }
 
 /// Row-major copy of any layout.

@@ -43,7 +43,7 @@ pub(crate) fn scatter_add<T: Element>(
     index_shape: &[usize],
     src: &[T],
 ) -> Vec<T> {
-    let mut out = vec![T::ZERO; shape.iter().product()];
+    let mut out = super::alloc::filled(shape.iter().product(), T::ZERO);
     let strides = contiguous_strides(shape);
     let walk = pinned(index_shape, &strides, 0, dim);
     for ((o, &i), &v) in walk.offsets().zip(index).zip(src) {

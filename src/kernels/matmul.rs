@@ -42,6 +42,26 @@ pub(crate) fn matmul<T: Element>(
         "matmul kernel: operand out of bounds"
     );
     assert!(TypeId::of::<T>() == TypeId::of::<f32>() || TypeId::of::<T>() == TypeId::of::<f64>());
+    // An operand whose rows (of `a`) or columns (of `b`) are all the same, i.e. stride 0 —
+    // the broadcast gradient of `(a @ b).sum()` or `.mean()` — makes every output row (or
+    // column) the same: one vector-matrix product and copies instead of a full GEMM
+    // (O(n²) instead of O(n³) for the backward of `(A @ B).sum()`).
+    if a.rs == 0 && m > 1 {
+        let (first, rest) = out.split_at_mut(n);
+        matmul(a, b, first, 1, k, n);
+        for row in rest.chunks_exact_mut(n) {
+            row.copy_from_slice(first);
+        }
+        return;
+    }
+    if b.cs == 0 && n > 1 {
+        let mut col = vec![T::ZERO; m];
+        matmul(a, b, &mut col, m, k, 1);
+        for (row, &v) in out.chunks_exact_mut(n).zip(&col) {
+            row.fill(v);
+        }
+        return;
+    }
     let flops = m * n * k;
     let parallelism = if flops >= 1 << 18 {
         gemm::Parallelism::Rayon(rayon::current_num_threads())

@@ -1,12 +1,14 @@
-//! Compute kernels on raw slices and layouts. The only place with `unsafe` (matmul), and the
-//! only place that decides serial vs parallel.
+//! Compute kernels on raw slices and layouts. The only place with `unsafe` (matmul, SIMD
+//! dispatch, memory advice), and the only place that decides serial vs parallel.
 
+pub(crate) mod alloc;
 pub(crate) mod elementwise;
 pub(crate) mod index;
 pub(crate) mod math;
 pub(crate) mod matmul;
 pub(crate) mod reduce;
 pub(crate) mod strided;
+pub(crate) mod vmath;
 
 /// Below this many elements, work runs on the calling thread: rayon's fork/join costs more
 /// than it saves.

@@ -73,7 +73,7 @@ where
     let kept = Walk::new(&kept_shape, [&kept_strides], [0]);
     let red = Walk::new(&red_shape, [&red_strides], [0]);
     let out_len: usize = kept_shape.iter().product();
-    let mut out = vec![init; out_len];
+    let mut out = super::alloc::filled(out_len, init);
     if out_len == 0 {
         return out;
     }

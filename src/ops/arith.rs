@@ -2,13 +2,47 @@
 //! reciprocal.
 
 use super::{grad_if, grads, map_binary, map_unary};
-use crate::autograd::node::{record, rule};
+use crate::autograd::node::{record, rule, Ctx};
 use crate::autograd::saved::SavedTensor;
 use crate::error::{OrPanic, Result};
 use crate::forward_ad::{add_opt, jvp};
+use crate::layout::Layout;
 use crate::tensor::Tensor;
 
+/// `f(g)` for an element-wise backward rule `f` of one gradient. When no graph is recorded
+/// and `g` is one value broadcast to its shape (stride 0 everywhere: the gradient of a sum
+/// or mean), `f` runs on that one value and the result is broadcast the same way: the same
+/// values without materialising a full-size buffer (for `(10 * x³).sum()` on 10⁷ elements
+/// that is one 40 MB buffer and pass less).
+fn scalar_grad(ctx: &Ctx<'_>, g: &Tensor, f: impl FnOnce(&Tensor) -> Tensor) -> Tensor {
+    if !ctx.create_graph {
+        if let Some(one) = g.broadcast_value() {
+            let r = f(&one);
+            return r.view_with(Layout {
+                shape: g.layout().shape.clone(),
+                strides: smallvec::smallvec![0; g.dim()],
+                offset: r.layout().offset,
+            });
+        }
+    }
+    f(g)
+}
+
 impl Tensor {
+    /// When every stride is 0 and there is more than one element (one value broadcast to
+    /// the whole shape), that value as a 0-d view.
+    pub(crate) fn broadcast_value(&self) -> Option<Tensor> {
+        let l = self.layout();
+        if self.numel() <= 1 || l.strides.iter().any(|&s| s != 0) {
+            return None;
+        }
+        Some(self.view_with(Layout {
+            shape: Default::default(),
+            strides: Default::default(),
+            offset: l.offset,
+        }))
+    }
+
     /// Element-wise `self + other` with broadcasting, like `torch.add`; an error names both
     /// shapes when they do not broadcast.
     ///
@@ -175,7 +209,7 @@ impl Tensor {
     pub fn rsub_scalar(&self, s: f64) -> Tensor {
         let out = map_unary!(self, |x| s as T - x);
         let out = record(out, "RsubBackward1", &[self], |_| {
-            rule(|_, g| Ok(grads![Some(g.neg())]))
+            rule(|ctx, g| Ok(grads![Some(scalar_grad(ctx, g, Tensor::neg))]))
         });
         jvp(out, &[self], |t| t[0].as_ref().map(Tensor::neg))
     }
@@ -185,7 +219,7 @@ impl Tensor {
     pub fn mul_scalar(&self, s: f64) -> Tensor {
         let out = map_unary!(self, |x| x * s as T);
         let out = record(out, "MulBackward0", &[self], |_| {
-            rule(move |_, g| Ok(grads![Some(g.mul_scalar(s))]))
+            rule(move |ctx, g| Ok(grads![Some(scalar_grad(ctx, g, |g| g.mul_scalar(s)))]))
         });
         jvp(out, &[self], |t| t[0].as_ref().map(|t| t.mul_scalar(s)))
     }
@@ -195,7 +229,7 @@ impl Tensor {
     pub fn div_scalar(&self, s: f64) -> Tensor {
         let out = map_unary!(self, |x| x / s as T);
         let out = record(out, "DivBackward0", &[self], |_| {
-            rule(move |_, g| Ok(grads![Some(g.div_scalar(s))]))
+            rule(move |ctx, g| Ok(grads![Some(scalar_grad(ctx, g, |g| g.div_scalar(s)))]))
         });
         jvp(out, &[self], |t| t[0].as_ref().map(|t| t.div_scalar(s)))
     }
@@ -211,7 +245,7 @@ impl Tensor {
     pub fn neg(&self) -> Tensor {
         let out = map_unary!(self, |x| -x);
         let out = record(out, "NegBackward0", &[self], |_| {
-            rule(|_, g| Ok(grads![Some(g.neg())]))
+            rule(|ctx, g| Ok(grads![Some(scalar_grad(ctx, g, Tensor::neg))]))
         });
         jvp(out, &[self], |t| t[0].as_ref().map(Tensor::neg))
     }

@@ -247,16 +247,21 @@ impl Tensor {
             .expect("accumulating a gradient of the leaf's own shape and dtype");
     }
 
+    /// True when this handle is the only reference to the tensor and to its storage, and
+    /// the tensor covers the whole storage contiguously: writing to it in place can change
+    /// nothing anyone else sees.
+    pub(crate) fn owns_whole_buffer(&self) -> bool {
+        std::sync::Arc::strong_count(&self.0) == 1
+            && std::sync::Arc::strong_count(self.storage()) == 1
+            && self.is_contiguous()
+            && self.layout().offset == 0
+            && with_dtype!(self.dtype(), T => self.with_slice::<T, _>(|s, _| s.len() == self.numel()))
+    }
+
     /// A gradient ready to be stored as `.grad`: contiguous, detached, and not sharing storage
     /// with anything else (so in-place accumulation later cannot change another tensor).
     pub(crate) fn into_owned_grad(self) -> Tensor {
-        let exclusive = std::sync::Arc::strong_count(&self.0) == 1
-            && std::sync::Arc::strong_count(self.storage()) == 1
-            && self.is_contiguous()
-            && self.layout().offset == 0;
-        let exclusive = exclusive
-            && with_dtype!(self.dtype(), T => self.with_slice::<T, _>(|s, _| s.len() == self.numel()));
-        if exclusive {
+        if self.owns_whole_buffer() {
             self.detach()
         } else {
             self.contiguous_copy()

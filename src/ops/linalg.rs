@@ -113,7 +113,8 @@ impl Tensor {
         out_shape.extend([m, n]);
         let nb: usize = batch.iter().product();
         let out = with_dtype!(self.dtype(), T => {
-            let mut out = vec![0.0 as T; nb * m * n];
+            // Every element is written by the kernel (k = 0 fills zeros).
+            let mut out = crate::kernels::alloc::output::<T>(nb * m * n);
             self.with_slice::<T, _>(|sa, _| other.with_slice::<T, _>(|sb, _| {
                 let bd = batch.len();
                 for (bi, chunk) in out.chunks_mut((m * n).max(1)).enumerate().take(nb) {

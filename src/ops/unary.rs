@@ -5,12 +5,15 @@
 //! (and the tangent) is the incoming tensor times f'(x), where f'(x) is computed from the
 //! saved input or, where cheaper and as PyTorch does, from the saved output.
 
-use super::{grads, map_unary};
+use super::{grads, map_binary, map_unary};
 use crate::autograd::node::{record, rule};
 use crate::autograd::saved::SavedTensor;
 use crate::forward_ad::jvp;
+use crate::kernels::elementwise;
 use crate::kernels::math::erf;
+use crate::kernels::vmath::{self, Func1, Func2};
 use crate::tensor::Tensor;
+use crate::DType;
 use std::f64::consts::{FRAC_1_SQRT_2, FRAC_2_SQRT_PI};
 
 /// Which tensor the derivative is computed from.
@@ -22,6 +25,69 @@ enum SavedFrom {
 
 /// `1 / sqrt(2π)`, the standard normal density at 0.
 const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
+
+/// A backward map fused into one pass, used when the gradient records no graph; `None`
+/// where it does not apply (then the composite rule runs). It must give the same values as
+/// the composite rule.
+type FusedGrad = fn(&Tensor, &Tensor) -> Option<Tensor>;
+
+/// `f(x)` element-wise with the vectorised f32 kernel (any layout: a non-contiguous input is
+/// made contiguous first, so results never depend on the layout), or `f64_fn` for f64.
+fn map_vector<F: Func1>(t: &Tensor, f: F, f64_fn: fn(f64) -> f64) -> Tensor {
+    match t.dtype() {
+        DType::F32 => {
+            let v = t.with_slice::<f32, _>(|s, l| match l.contiguous_range() {
+                Some(r) => vmath::map1(&f, &s[r]),
+                None => vmath::map1(&f, &elementwise::to_contiguous(s, l)),
+            });
+            Tensor::from_elems(v, t.shape())
+        }
+        DType::F64 => {
+            let v = t.with_slice::<f64, _>(|s, l| elementwise::unary(s, l, f64_fn));
+            Tensor::from_elems(v, t.shape())
+        }
+    }
+}
+
+/// `f(g, x)` element-wise in one pass, for a backward rule: f32 through the vectorised
+/// kernel when `x` is contiguous and `g` is contiguous or one broadcast value (the gradient
+/// of a sum), f64 through `f64_fn` for any layouts; `None` otherwise.
+fn fused_vector<F: Func2>(
+    g: &Tensor,
+    x: &Tensor,
+    f: F,
+    f64_fn: fn(f64, f64) -> f64,
+) -> Option<Tensor> {
+    if g.shape() != x.shape() || g.dtype() != x.dtype() {
+        return None;
+    }
+    match x.dtype() {
+        DType::F32 => {
+            let xr = x.layout().contiguous_range()?;
+            let gl = g.layout();
+            let v = g.with_slice::<f32, _>(|gs, _| {
+                let lhs = if let Some(r) = gl.contiguous_range() {
+                    vmath::Lhs::Slice(&gs[r])
+                } else if gl.strides.iter().all(|&s| s == 0) {
+                    vmath::Lhs::Splat(gs[gl.offset])
+                } else {
+                    return None;
+                };
+                Some(x.with_slice::<f32, _>(|xs, _| vmath::map2(&f, lhs, &xs[xr.clone()])))
+            })?;
+            Some(Tensor::from_elems(v, x.shape()))
+        }
+        DType::F64 => {
+            let (lg, lx, shape) = super::broadcast_pair("backward", g, x).ok()?;
+            let v = g.with_slice::<f64, _>(|gs, _| {
+                x.with_slice::<f64, _>(|xs, _| {
+                    elementwise::binary(gs, &lg, xs, &lx, &shape, f64_fn)
+                })
+            });
+            Some(Tensor::from_elems(v, &shape))
+        }
+    }
+}
 
 impl Tensor {
     /// Records the element-wise primitive `out = f(self)` under `name`. `chain(g, s)` maps an
@@ -35,13 +101,36 @@ impl Tensor {
         from: SavedFrom,
         chain: fn(&Tensor, &Tensor) -> Tensor,
     ) -> Tensor {
+        self.unary_op_fused(out, name, from, chain, None)
+    }
+
+    /// [`unary_op`](Self::unary_op) with a fused single-pass backward for when the gradient
+    /// records no graph (`create_graph` off): one output buffer instead of one per tensor op
+    /// of `chain`. Under `create_graph` the composite `chain` runs, so it differentiates again.
+    #[track_caller]
+    fn unary_op_fused(
+        &self,
+        out: Tensor,
+        name: &'static str,
+        from: SavedFrom,
+        chain: fn(&Tensor, &Tensor) -> Tensor,
+        fused: Option<FusedGrad>,
+    ) -> Tensor {
         let plain = out.clone();
         let out = record(out, name, &[self], |_| {
             let saved = match from {
                 SavedFrom::Input => SavedTensor::input(self),
                 SavedFrom::Output => SavedTensor::output(&plain),
             };
-            rule(move |ctx, g| Ok(grads![Some(chain(g, &saved.get(ctx)?))]))
+            rule(move |ctx, g| {
+                let s = saved.get(ctx)?;
+                if !ctx.create_graph {
+                    if let Some(d) = fused.and_then(|f| f(g, &s)) {
+                        return Ok(grads![Some(d)]);
+                    }
+                }
+                Ok(grads![Some(chain(g, &s))])
+            })
         });
         let basis = match from {
             SavedFrom::Input => self,
@@ -59,7 +148,7 @@ impl Tensor {
     #[track_caller]
     pub fn exp(&self) -> Tensor {
         self.unary_op(
-            map_unary!(self, |x| x.exp()),
+            map_vector(self, vmath::Exp, f64::exp),
             "ExpBackward0",
             SavedFrom::Output,
             |g, y| g * y,
@@ -125,11 +214,12 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn sin(&self) -> Tensor {
-        self.unary_op(
-            map_unary!(self, |x| x.sin()),
+        self.unary_op_fused(
+            map_vector(self, vmath::Sin, f64::sin),
             "SinBackward0",
             SavedFrom::Input,
             |g, x| g * x.cos(),
+            Some(|g, x| fused_vector(g, x, vmath::MulCos, |g, x| g * x.cos())),
         )
     }
 
@@ -141,11 +231,12 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn cos(&self) -> Tensor {
-        self.unary_op(
-            map_unary!(self, |x| x.cos()),
+        self.unary_op_fused(
+            map_vector(self, vmath::Cos, f64::cos),
             "CosBackward0",
             SavedFrom::Input,
             |g, x| g * x.sin().neg(),
+            Some(|g, x| fused_vector(g, x, vmath::MulNegSin, |g, x| g * -x.sin())),
         )
     }
 
@@ -174,11 +265,12 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn tanh(&self) -> Tensor {
-        self.unary_op(
-            map_unary!(self, |x| x.tanh()),
+        self.unary_op_fused(
+            map_vector(self, vmath::Tanh, f64::tanh),
             "TanhBackward0",
             SavedFrom::Output,
             |g, y| g * (y * y).rsub_scalar(1.0),
+            Some(|g, y| map_binary!("tanh_backward", g, y, |g, y| g * (1.0 - y * y)).ok()),
         )
     }
 
@@ -193,11 +285,12 @@ impl Tensor {
     #[track_caller]
     pub fn sigmoid(&self) -> Tensor {
         // e⁻ˣ overflows to inf for very negative x, giving 1/inf = 0: the right limit.
-        self.unary_op(
-            map_unary!(self, |x| 1.0 / (1.0 + (-x).exp())),
+        self.unary_op_fused(
+            map_vector(self, vmath::Sigmoid, |x| 1.0 / (1.0 + (-x).exp())),
             "SigmoidBackward0",
             SavedFrom::Output,
             |g, y| g * (y.rsub_scalar(1.0) * y),
+            Some(|g, y| map_binary!("sigmoid_backward", g, y, |g, y| g * ((1.0 - y) * y)).ok()),
         )
     }
 
@@ -212,9 +305,21 @@ impl Tensor {
     pub fn relu(&self) -> Tensor {
         // `x > 0 ? x : 0` keeps NaN as NaN (PyTorch does too); `max(x, 0)` would drop it.
         let out = map_unary!(self, |x| if x > 0.0 || x.is_nan() { x } else { 0.0 });
-        self.unary_op(out, "ReluBackward0", SavedFrom::Output, |g, y| {
-            g * y.gt_scalar(0.0)
-        })
+        self.unary_op_fused(
+            out,
+            "ReluBackward0",
+            SavedFrom::Output,
+            |g, y| g * y.gt_scalar(0.0),
+            // The same products as the composite (g · 1 or g · 0, so NaN/inf stay as they are).
+            Some(|g, y| {
+                map_binary!("relu_backward", g, y, |g, y| g * if y > 0.0 {
+                    1.0
+                } else {
+                    0.0
+                })
+                .ok()
+            }),
+        )
     }
 
     /// Element-wise GELU in its exact form `x · Φ(x)`, with Φ the standard normal CDF, like
