@@ -110,7 +110,14 @@ impl Tensor {
     /// # Ok::<(), tensorgrad::Error>(())
     /// ```
     pub fn from_vec<T: Element>(data: Vec<T>, shape: &[usize]) -> Result<Tensor> {
-        let expected: usize = shape.iter().product();
+        // A shape whose size product overflows would wrap (release) or panic (debug); either
+        // way no vector can fill it.
+        let Some(expected) = crate::layout::checked_numel(shape) else {
+            return Err(Error::invalid(
+                "from_vec",
+                format!("shape {shape:?} has more elements than usize can count (the product of its sizes overflows); no vector of {} element(s) can fill it", data.len()),
+            ));
+        };
         if data.len() != expected {
             return Err(Error::ElementCount {
                 op: "from_vec",
