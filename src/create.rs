@@ -271,7 +271,7 @@ fn checked_numel(op: &'static str, shape: &[usize]) -> Result<usize> {
     crate::layout::checked_numel(shape).ok_or_else(|| {
         Error::invalid(
             op,
-            format!("shape {shape:?} has more elements than usize can count (the product of its sizes overflows); use smaller sizes"),
+            format!("shape {shape:?} has more elements than usize can count (the product of its sizes, 0 counted as 1, overflows); use smaller sizes"),
         )
     })
 }

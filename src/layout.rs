@@ -33,10 +33,15 @@ pub(crate) fn numel(shape: &[usize]) -> usize {
     shape.iter().product()
 }
 
-/// Number of elements of a shape, or `None` when the product of the sizes overflows `usize`
-/// (constructors check this, so a tensor's `numel()` never overflows).
+/// Number of elements of a shape, or `None` when the shape cannot be laid out: the product of
+/// its sizes, with sizes of 0 counted as 1 (as strides count them), overflows `usize`.
+/// Constructors check this, as PyTorch's do ("Stride calculation overflowed"), so a tensor's
+/// `numel()` and strides never overflow, even for an empty `[0, 2^62, 4]`.
 pub(crate) fn checked_numel(shape: &[usize]) -> Option<usize> {
-    shape.iter().try_fold(1usize, |acc, &n| acc.checked_mul(n))
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &n| acc.checked_mul(n.max(1)))?;
+    Some(shape.iter().product())
 }
 
 /// The broadcast of two shapes under NumPy/PyTorch rules, or `None`.
@@ -348,8 +353,10 @@ mod tests {
         assert_eq!(checked_numel(&[]), Some(1));
         assert_eq!(checked_numel(&[2, 0, 3]), Some(0));
         assert_eq!(checked_numel(&[1 << 32, 1 << 32]), None);
-        // A zero after the overflow does not rescue it: the sizes themselves are unusable.
+        // A zero does not rescue it: strides of these sizes overflow.
         assert_eq!(checked_numel(&[1 << 32, 1 << 32, 0]), None);
+        assert_eq!(checked_numel(&[0, 1 << 62, 4]), None);
+        assert_eq!(checked_numel(&[0, 1 << 62, 3]), Some(0));
     }
 
     #[test]

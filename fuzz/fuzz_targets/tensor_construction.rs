@@ -83,8 +83,15 @@ fn dtype(f64: bool) -> DType {
     }
 }
 
+/// The element count, `None` for a shape that cannot be laid out: as in PyTorch ("Stride
+/// calculation overflowed"), the product with sizes of 0 counted as 1 must fit in `usize`.
+/// (The fuzzer's first find: `from_vec` accepted `[0, 2^64 - 2^32 - ..., 15859583]`, whose
+/// strides overflowed in the kernels.)
 fn checked_numel(shape: &[usize]) -> Option<usize> {
-    shape.iter().try_fold(1usize, |a, &n| a.checked_mul(n))
+    shape
+        .iter()
+        .try_fold(1usize, |a, &n| a.checked_mul(n.max(1)))?;
+    Some(shape.iter().product())
 }
 
 fn small_shape(shape: &[u8]) -> Option<Vec<usize>> {
