@@ -120,15 +120,10 @@ fn compare(what: &str, got: &Tensor, want: &[f64], dtype: DType, zero_sign: bool
         .collect()
 }
 
-/// Mismatches from a known bug in code this test may not change (`src/ops/pow.rs`: PyTorch
-/// computes `x ** -0.5` as `rsqrt(x)`, NaN at -inf; `powf(-0.5)` uses `pow`, which gives 0;
-/// the gradient of `powf(0.5)` is `0.5 * x.powf(-0.5)`, so it inherits that). The ignored
-/// test `powf_minus_half_of_negative_infinity_is_nan_like_pytorch` in
-/// `robustness_regressions.rs` holds the fix; once made, these entries fail as stale.
-const KNOWN: &[&str] = &[
-    "sqrt_of_negative (powf_half): grad 0[5]: got 0.0, PyTorch NaN",
-    "rsqrt_edges (powf_neg_half): output[4]: got 0.0, PyTorch NaN",
-];
+/// Mismatches with PyTorch accepted as known differences (none at present: the last two,
+/// `powf(-0.5)` at -inf and the gradient of `powf(0.5)` there, were fixed in `src/ops/pow.rs`).
+/// An entry that no longer fails is reported as stale, so the list cannot rot.
+const KNOWN: &[&str] = &[];
 
 #[test]
 fn nan_and_inf_propagate_like_pytorch() {

@@ -16,9 +16,8 @@
 //! Case count: 1024 by default (about a second), `PROPTEST_CASES` for long runs, e.g.
 //! `PROPTEST_CASES=200000 cargo test --release --test proptest_ops`.
 //!
-//! Known bugs in code this suite may not change (see `tests/robustness_regressions.rs`, where
-//! each has an ignored test) are recognised by [`known_bug`] and [`known_panic`] and end the
-//! sequence instead of failing it; delete those arms once the bugs are fixed.
+//! The bugs this suite found are fixed and kept as regression tests in
+//! `tests/robustness_regressions.rs`; no case is exempt.
 
 use proptest::prelude::*;
 use std::panic::{catch_unwind, AssertUnwindSafe};
@@ -265,8 +264,6 @@ fn finish() -> impl Strategy<Value = Finish> {
 enum Expect {
     Shape(Vec<usize>),
     Error,
-    /// A known bug (see the module docs): anything goes, and the sequence stops.
-    KnownBug(&'static str),
 }
 
 /// PyTorch's dim wrapping: `range` dims (a 0-d tensor counts as having one).
@@ -360,7 +357,7 @@ fn expect_reshape(dims: &[isize], from: &[usize]) -> Expect {
         if d >= 0 {
             match known.checked_mul(d as usize) {
                 Some(k) => known = k,
-                None => return KnownBug("reshape: the product of the requested sizes overflows"),
+                None => return Error,
             }
         }
     }
@@ -400,7 +397,7 @@ fn expect_expand(dims: &[isize], from: &[usize]) -> Expect {
         });
     }
     if checked_numel(&out).is_none() {
-        return KnownBug("expand: accepts a target whose element count overflows usize");
+        return Error;
     }
     Shape(out)
 }
@@ -414,9 +411,6 @@ fn expect_reduce(dims: &[isize], keepdim: bool, from: &[usize]) -> Expect {
             return Error;
         };
         if seen.contains(&i) {
-            if from.is_empty() {
-                return KnownBug("sum_dim/mean_dim: a repeated dim of a 0-d tensor is accepted");
-            }
             return Error;
         }
         seen.push(i);
@@ -492,9 +486,7 @@ fn expect_op(op: &Op, s: &[usize]) -> Expect {
         },
         Op::SqueezeAll => Shape(s.iter().copied().filter(|&n| n != 1).collect()),
         Op::Flatten(a, b) => match (wrap(*a, nd), wrap(*b, nd)) {
-            _ if nd == 0 && (wrap(*a, 0).is_none() || wrap(*b, 0).is_none()) => {
-                KnownBug("flatten: a 0-d tensor accepts any start/end dim")
-            }
+            _ if nd == 0 && (wrap(*a, 0).is_none() || wrap(*b, 0).is_none()) => Error,
             (Some(_), Some(_)) if nd == 0 => Shape(vec![1]),
             (Some(a), Some(b)) if a <= b => {
                 let mut out = s[..a].to_vec();
@@ -572,15 +564,6 @@ fn panic_message(p: &(dyn std::any::Any + Send)) -> String {
         .unwrap_or_else(|| "<non-string panic>".into())
 }
 
-/// A panic that a known bug explains. The kernels' strided walk (`Walk::for_rows`) positions
-/// its odometer with `index % size`, which divides by zero when an outer dim has size 0: an
-/// in-place op or a dim reduction on an empty tensor (ignored test
-/// `kernels_walk_divides_by_a_zero_sized_outer_dim`).
-fn known_panic(msg: &str, involved_empty: bool) -> Option<&'static str> {
-    (involved_empty && msg.contains("remainder with a divisor of zero"))
-        .then_some("kernels: strided walk divides by a zero-sized outer dim")
-}
-
 /// Runs `f`, turning a panic into `Err(message)`.
 fn guarded<T>(f: impl FnOnce() -> T) -> Result<T, String> {
     catch_unwind(AssertUnwindSafe(f)).map_err(|p| panic_message(&*p))
@@ -624,8 +607,6 @@ struct State {
     leaves: Vec<Tensor>,
     /// An in-place op succeeded, so backward may rightly fail with `InplaceModified`.
     modified: bool,
-    /// Some tensor in the graph had no elements (see [`known_panic`]).
-    saw_empty: bool,
 }
 
 /// Outcome of one step.
@@ -771,8 +752,6 @@ fn step(st: &mut State, op: &Op) -> Result<Step, TestCaseError> {
             } else {
                 expect_binary(*kind, &s, other.shape())
             };
-            let empty = cur.numel() == 0 || other.numel() == 0;
-            st.saw_empty |= empty;
             let got = guarded(|| match kind {
                 Binary::Add => cur.try_add(&other),
                 Binary::Sub => cur.try_sub(&other),
@@ -782,7 +761,7 @@ fn step(st: &mut State, op: &Op) -> Result<Step, TestCaseError> {
                 Binary::Dot => cur.try_dot(&other),
                 Binary::Cross(d) => cur.try_cross_dim(&other, *d),
             });
-            let r = settle(op, want, got, empty, &[&cur, &other])?;
+            let r = settle(op, want, got, &[&cur, &other])?;
             if let Some(out) = r.0 {
                 if o.requires_grad {
                     st.leaves.push(other);
@@ -809,7 +788,6 @@ fn step(st: &mut State, op: &Op) -> Result<Step, TestCaseError> {
                 && !expanded
                 && !o.flip_dtype
                 && fits;
-            let empty = cur.numel() == 0;
             let got = guarded(|| {
                 let run = || match kind {
                     InPlace::Add => cur.try_add_(&src),
@@ -824,7 +802,7 @@ fn step(st: &mut State, op: &Op) -> Result<Step, TestCaseError> {
                     run()
                 }
             });
-            settle_in_place(st, op, ok, got, empty)
+            settle_in_place(st, op, ok, got)
         }
         Op::Fill(v, in_no_grad) => {
             let expanded = cur
@@ -840,7 +818,7 @@ fn step(st: &mut State, op: &Op) -> Result<Step, TestCaseError> {
                     cur.try_fill_(*v)
                 }
             });
-            settle_in_place(st, op, ok, got, cur.numel() == 0)
+            settle_in_place(st, op, ok, got)
         }
         _ => {
             let want = expect_op(op, &s);
@@ -877,13 +855,11 @@ fn step(st: &mut State, op: &Op) -> Result<Step, TestCaseError> {
                     _ => unreachable!(),
                 })
             });
-            st.saw_empty |= cur.numel() == 0;
-            let r = settle(op, want, got, cur.numel() == 0, &[&cur])?;
+            let r = settle(op, want, got, &[&cur])?;
             if let Some(out) = r.0 {
                 if matches!(op, Op::Detach) {
                     st.leaves.clear();
                 }
-                st.saw_empty |= out.numel() == 0;
                 st.cur = out;
             }
             Ok(r.1)
@@ -896,15 +872,10 @@ fn settle(
     op: &Op,
     want: Expect,
     got: Result<Result<Tensor, Error>, String>,
-    involved_empty: bool,
     inputs: &[&Tensor],
 ) -> Result<(Option<Tensor>, Step), TestCaseError> {
     match (want, got) {
-        (Expect::KnownBug(_), _) => Ok((None, Step::Stop)),
-        (_, Err(panic)) => match known_panic(&panic, involved_empty) {
-            Some(_) => Ok((None, Step::Stop)),
-            None => Err(TestCaseError::fail(format!("{op:?} panicked: {panic}"))),
-        },
+        (_, Err(panic)) => Err(TestCaseError::fail(format!("{op:?} panicked: {panic}"))),
         (Expect::Shape(s), Ok(Ok(out))) => {
             check_ok(op, &out, &s, inputs)?;
             // Sizes of an empty tensor can be huge too ([0] reshaped to [2^62, 0]): what
@@ -943,13 +914,9 @@ fn settle_in_place(
     op: &Op,
     ok: bool,
     got: Result<Result<(), Error>, String>,
-    involved_empty: bool,
 ) -> Result<Step, TestCaseError> {
     match got {
-        Err(panic) => match known_panic(&panic, involved_empty) {
-            Some(_) => Ok(Step::Stop),
-            None => Err(TestCaseError::fail(format!("{op:?} panicked: {panic}"))),
-        },
+        Err(panic) => Err(TestCaseError::fail(format!("{op:?} panicked: {panic}"))),
         Ok(Ok(())) if ok => {
             st.modified = true;
             Ok(Step::Continue)
@@ -970,12 +937,10 @@ fn finish_backward(st: &State, how: Finish) -> Result<(), TestCaseError> {
     if matches!(how, Finish::Nothing) || !st.cur.requires_grad() {
         return Ok(());
     }
-    let empty = st.saw_empty || st.cur.numel() == 0;
     let create = matches!(how, Finish::CreateGraph);
     let loss = st.cur.sum();
     let r = guarded(|| loss.backward_with(BackwardOptions::new().create_graph(create)));
     match r {
-        Err(panic) if known_panic(&panic, empty).is_some() => return Ok(()),
         Err(panic) => return Err(TestCaseError::fail(format!("backward panicked: {panic}"))),
         Ok(Err(Error::InplaceModified { .. })) if st.modified => return Ok(()),
         Ok(Err(e)) => return Err(TestCaseError::fail(format!("backward failed: {e}"))),
@@ -996,7 +961,6 @@ fn finish_backward(st: &State, how: Finish) -> Result<(), TestCaseError> {
             // Second order: differentiate the gradient again.
             let r = guarded(|| g.sum().backward());
             match r {
-                Err(panic) if known_panic(&panic, empty).is_some() => {}
                 Err(panic) => {
                     return Err(TestCaseError::fail(format!(
                         "double backward panicked: {panic}"
@@ -1034,7 +998,6 @@ fn run(start: &Start, ops: &[Op], how: Finish) -> Result<(), TestCaseError> {
             vec![]
         },
         modified: false,
-        saw_empty: start.shape.contains(&0),
     };
     for op in ops {
         if let Step::Stop = step(&mut st, op)? {
