@@ -39,7 +39,7 @@ pub enum Error {
     },
 
     /// A dimension index is out of range.
-    #[error("{op}: dimension {dim} is out of range for a tensor with {ndim} dimension(s) of shape {shape:?}; valid dims are {lo}..={hi}")]
+    #[error("{op}: dimension {dim} is out of range for a tensor with {ndim} dimension(s) of shape {shape:?}; valid dims are {lo}..={hi} (negative dims count from the end)")]
     DimOutOfRange {
         /// The operation.
         op: &'static str,
@@ -111,7 +111,7 @@ pub enum Error {
     },
 
     /// Backward reached a node whose saved tensors were already freed.
-    #[error("backward: trying to backward through the graph a second time ({node} has already been run and its saved tensors freed); call backward_with(BackwardOptions::new().retain_graph(true)) the first time if you need to backward twice")]
+    #[error("backward: trying to backward through the graph a second time ({node} has already been run and its saved tensors freed); call backward_with(BackwardOptions::new().retain_graph(true)) (or autograd::grad_with with GradOptions::new().retain_graph(true)) the first time if you need to backward twice")]
     GraphReleased {
         /// The grad_fn name of the node, e.g. `MulBackward0`.
         node: &'static str,
@@ -131,7 +131,7 @@ pub enum Error {
     },
 
     /// Anomaly mode found a non-finite gradient.
-    #[error("anomaly: {node} returned a {what} gradient for its input {input}; the op was called at {location}")]
+    #[error("anomaly: {node} returned a gradient with {what} values for its input {input}; the op was called at {location}")]
     Anomaly {
         /// The grad_fn name of the node.
         node: &'static str,
@@ -142,6 +142,11 @@ pub enum Error {
         /// `file:line:column` where the op was called.
         location: String,
     },
+
+    /// Saving, loading or applying named parameters (a state dict) failed; the inner error
+    /// says which key and why.
+    #[error(transparent)]
+    StateDict(#[from] crate::nn::StateDictError),
 
     /// A colour name that plotting does not know.
     #[error("unknown colour {name:?}; use one of: {known}; or \"#rrggbb\", or an (r, g, b) tuple")]

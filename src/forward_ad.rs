@@ -27,6 +27,7 @@ thread_local! {
 
 /// A tensor with value `primal` and tangent `tangent` (same shape and dtype). The result is
 /// differentiable by reverse mode with respect to `primal`, as in PyTorch.
+#[track_caller]
 pub fn make_dual(primal: &Tensor, tangent: &Tensor) -> Result<Tensor> {
     if primal.shape() != tangent.shape() {
         return Err(Error::shape(

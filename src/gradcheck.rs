@@ -104,6 +104,7 @@ where
         error: -1.0,
         passed: true,
     };
+    let (mut worst_ok, mut all_ok) = (true, true);
 
     // Analytical Jacobian, one row (output element) at a time.
     let refs: Vec<&Tensor> = leaves.iter().collect();
@@ -159,8 +160,9 @@ where
                 let error = (a - numerical).abs();
                 let ok = error <= opts.atol + opts.rtol * numerical.abs()
                     || (a.is_nan() && numerical.is_nan());
-                let score = if ok { error } else { f64::INFINITY };
-                if score > worst.error || (worst.passed && !ok) || worst.error < 0.0 {
+                // The worst element: any failing one before every passing one, then the
+                // largest error, so a failed report names the element that is most wrong.
+                if worst.error < 0.0 || (!ok, error) > (!worst_ok, worst.error) {
                     worst = GradcheckReport {
                         input: i,
                         input_element: j,
@@ -168,14 +170,16 @@ where
                         analytical: a,
                         numerical,
                         error,
-                        passed: worst.passed && ok,
+                        passed: false,
                     };
+                    worst_ok = ok;
                 }
-                worst.passed &= ok;
+                all_ok &= ok;
             }
         }
     }
     worst.error = worst.error.max(0.0);
+    worst.passed = all_ok;
     Ok(worst)
 }
 

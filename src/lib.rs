@@ -23,10 +23,13 @@ pub mod dtype;
 mod element;
 mod error;
 pub mod forward_ad;
+pub mod functional;
 pub mod gradcheck;
 mod kernels;
 mod layout;
+pub mod nn;
 mod ops;
+pub mod optim;
 #[cfg(feature = "plot")]
 pub mod plot;
 mod print;

@@ -80,6 +80,28 @@ pub(crate) fn uniform_f64(n: usize) -> Vec<f64> {
     with_gen(|g| (0..n).map(|_| g.uniform_f64()).collect())
 }
 
+/// `n` uniform samples in [low, high) as f32, like `tensor.uniform_(low, high)`: PyTorch casts
+/// the bounds to the element type and computes `u * (high - low) + low` with one rounding
+/// (its CPU kernels are built with FMA contraction), so a fused multiply-add is what gives
+/// the same bits.
+pub(crate) fn uniform_range_f32(n: usize, low: f64, high: f64) -> Vec<f32> {
+    let (lo, hi) = (low as f32, high as f32);
+    with_gen(|g| {
+        (0..n)
+            .map(|_| g.uniform_f32().mul_add(hi - lo, lo))
+            .collect()
+    })
+}
+
+/// [`uniform_range_f32`] for f64.
+pub(crate) fn uniform_range_f64(n: usize, low: f64, high: f64) -> Vec<f64> {
+    with_gen(|g| {
+        (0..n)
+            .map(|_| g.uniform_f64().mul_add(high - low, low))
+            .collect()
+    })
+}
+
 /// Box-Muller on blocks of 16 uniforms (first 8 with last 8), PyTorch's `normal_fill` for
 /// tensors of 16 or more elements; the tail is redone on the last 16 positions.
 fn normal_fill<T: Copy>(

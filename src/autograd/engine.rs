@@ -12,6 +12,7 @@ use crate::autograd::node::{Ctx, Edge, GradMeta, Grads, NodeRef};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
 use rustc_hash::FxHashMap;
+use smallvec::SmallVec;
 use std::sync::Arc;
 
 /// One backward request.
@@ -26,12 +27,42 @@ pub(crate) struct Request<'a> {
 
 struct NodeState {
     node: NodeRef,
+    /// For each edge of `node`, the arena index of the node it leads to (`None` for leaves).
+    children: SmallVec<[Option<usize>; 2]>,
     deps: usize,
     grad: Option<Tensor>,
     /// Whether running this node can reach a gradient anyone asked for.
     run: bool,
     /// Index into `inputs` when this node's output is one of them.
     capture: Option<usize>,
+}
+
+/// The nodes found so far, each once, with the pointer-to-index map that dedupes them and
+/// the stack of those whose edges are still to be followed.
+struct Arena {
+    index: FxHashMap<usize, usize>,
+    states: Vec<NodeState>,
+    stack: Vec<usize>,
+}
+
+impl Arena {
+    /// The arena index of `node`, adding it (and scheduling its edges) the first time.
+    fn intern(&mut self, node: &NodeRef, node_targets: &FxHashMap<usize, usize>) -> usize {
+        let key = node_key(node);
+        let (states, stack) = (&mut self.states, &mut self.stack);
+        *self.index.entry(key).or_insert_with(|| {
+            states.push(NodeState {
+                node: node.clone(),
+                children: SmallVec::new(),
+                deps: 0,
+                grad: None,
+                run: true,
+                capture: node_targets.get(&key).copied(),
+            });
+            stack.push(states.len() - 1);
+            states.len() - 1
+        })
+    }
 }
 
 fn node_key(node: &NodeRef) -> usize {
@@ -57,42 +88,50 @@ pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
     // Where each requested input's gradient is captured.
     let mut node_targets: FxHashMap<usize, usize> = FxHashMap::default();
     let mut leaf_targets: FxHashMap<usize, usize> = FxHashMap::default();
+    // An input listed again (same tensor, or same graph identity) gets a copy of the first
+    // one's gradient, as in PyTorch: (input index, index of its first occurrence).
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
     if let Some(inputs) = req.inputs {
         for (i, t) in inputs.iter().enumerate() {
-            if let Some(node) = &t.0.grad_fn {
-                node_targets.insert(node_key(node), i);
+            let (targets, key) = if let Some(node) = &t.0.grad_fn {
+                (&mut node_targets, node_key(node))
             } else if let Some(meta) = t.0.meta.get().filter(|m| m.requires_grad()) {
-                leaf_targets.insert(meta_key(meta), i);
+                (&mut leaf_targets, meta_key(meta))
             } else {
                 return Err(Error::autograd(
                     "grad",
                     format!("input {i} (shape {:?}) does not require grad, so no gradient can flow to it; call .set_requires_grad(true) on it before computing the outputs", t.shape()),
                 ));
+            };
+            match targets.get(&key) {
+                Some(&first) => repeats.push((i, first)),
+                None => {
+                    targets.insert(key, i);
+                }
             }
         }
     }
 
-    // 1. Discovery.
-    let mut states: FxHashMap<usize, NodeState> = FxHashMap::default();
+    // 1. Discovery. Nodes live in an arena (`states`), found by pointer once per edge; the
+    // later phases follow arena indices, so a pass over a small graph, run once per row of a
+    // Jacobian, costs little beyond the rules themselves.
+    let mut arena = Arena {
+        index: FxHashMap::default(),
+        states: Vec::new(),
+        stack: Vec::new(),
+    };
     let mut leaf_grads: Vec<(Arc<GradMeta>, Tensor)> = Vec::new();
     let mut leaf_index: FxHashMap<usize, usize> = FxHashMap::default();
-    let mut stack: Vec<NodeRef> = Vec::new();
-    let mut root_nodes: Vec<NodeRef> = Vec::new();
+    let mut root_ids: Vec<usize> = Vec::new();
     for (out, grad) in &req.roots {
         match (&out.0.grad_fn, out.0.meta.get()) {
             (Some(node), _) => {
-                let key = node_key(node);
-                let st = states.entry(key).or_insert_with(|| {
-                    stack.push(node.clone());
-                    root_nodes.push(node.clone());
-                    NodeState {
-                        node: node.clone(),
-                        deps: 0,
-                        grad: None,
-                        run: true,
-                        capture: node_targets.get(&key).copied(),
-                    }
-                });
+                let known = arena.states.len();
+                let id = arena.intern(node, &node_targets);
+                if id >= known {
+                    root_ids.push(id);
+                }
+                let st = &mut arena.states[id];
                 st.grad = Some(accumulate(st.grad.take(), grad.clone()));
             }
             (None, Some(meta)) if meta.requires_grad() => {
@@ -101,45 +140,40 @@ pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
             _ => unreachable!("roots are checked to require grad"),
         }
     }
-    let mut order: Vec<usize> = Vec::new();
-    while let Some(node) = stack.pop() {
-        order.push(node_key(&node));
-        for edge in node.edges.iter().flatten() {
-            if let Edge::Node(child) = edge {
-                let key = node_key(child);
-                states
-                    .entry(key)
-                    .or_insert_with(|| {
-                        stack.push(child.clone());
-                        NodeState {
-                            node: child.clone(),
-                            deps: 0,
-                            grad: None,
-                            run: true,
-                            capture: node_targets.get(&key).copied(),
-                        }
-                    })
-                    .deps += 1;
-            }
-        }
+    while let Some(id) = arena.stack.pop() {
+        let node = arena.states[id].node.clone();
+        let children: SmallVec<[Option<usize>; 2]> = node
+            .edges
+            .iter()
+            .map(|edge| match edge {
+                Some(Edge::Node(child)) => {
+                    let c = arena.intern(child, &node_targets);
+                    arena.states[c].deps += 1;
+                    Some(c)
+                }
+                _ => None,
+            })
+            .collect();
+        arena.states[id].children = children;
     }
+    let mut states = arena.states;
 
     // When only some gradients are wanted, skip nodes that cannot reach any of them.
     if req.inputs.is_some() {
-        prune(&mut states, &order, &leaf_targets);
+        prune(&mut states, &leaf_targets);
     }
 
     // 2. Execution.
     let mut captured: Vec<Option<Tensor>> = vec![None; req.inputs.map_or(0, <[Tensor]>::len)];
-    let mut ready: Vec<NodeRef> = root_nodes
+    let mut ready: Vec<usize> = root_ids
         .into_iter()
-        .filter(|n| states[&node_key(n)].deps == 0)
+        .filter(|&id| states[id].deps == 0)
         .collect();
     let anomaly = is_anomaly_enabled();
-    while let Some(node) = ready.pop() {
-        let key = node_key(&node);
+    while let Some(id) = ready.pop() {
+        let node = states[id].node.clone();
         let (grad, run, capture) = {
-            let st = states.get_mut(&key).expect("discovered");
+            let st = &mut states[id];
             (st.grad.take(), st.run, st.capture)
         };
         let grad = match grad {
@@ -149,22 +183,24 @@ pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
         if let (Some(i), Some(g)) = (capture, &grad) {
             captured[i] = Some(accumulate(captured[i].take(), g.clone()));
         }
-        let outputs: Grads = match (&grad, run) {
+        let mut outputs: Grads = match (&grad, run) {
             (Some(g), true) => call_rule(&node, g, &req, anomaly)?,
             _ => Grads::new(),
         };
+        let children = std::mem::take(&mut states[id].children);
         for (i, edge) in node.edges.iter().enumerate() {
             let Some(edge) = edge else { continue };
-            let g = outputs.get(i).cloned().flatten();
+            let g = outputs.get_mut(i).and_then(Option::take);
             match edge {
-                Edge::Node(child) => {
-                    let st = states.get_mut(&node_key(child)).expect("discovered");
+                Edge::Node(_) => {
+                    let c = children[i].expect("discovered");
+                    let st = &mut states[c];
                     if let Some(g) = g {
                         st.grad = Some(accumulate(st.grad.take(), g));
                     }
                     st.deps -= 1;
                     if st.deps == 0 {
-                        ready.push(child.clone());
+                        ready.push(c);
                     }
                 }
                 Edge::Leaf(weak) => {
@@ -186,6 +222,9 @@ pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
         } else {
             accumulate_into_slot(&meta, g, req.create_graph);
         }
+    }
+    for (i, first) in repeats {
+        captured[i] = captured[first].clone();
     }
     Ok(captured)
 }
@@ -209,41 +248,38 @@ fn add_leaf_grad(
 }
 
 /// Marks which nodes must run: those from which an edge reaches a requested input.
-fn prune(
-    states: &mut FxHashMap<usize, NodeState>,
-    order: &[usize],
-    leaf_targets: &FxHashMap<usize, usize>,
-) {
-    // Children before parents, so each node sees its children's final `run` flags.
-    let topo = topological_order(states, order);
-    for key in topo.iter().rev() {
-        let node = states[key].node.clone();
-        let reaches = node.edges.iter().flatten().any(|e| match e {
-            Edge::Node(child) => {
-                let c = &states[&node_key(child)];
-                c.run || c.capture.is_some()
-            }
-            Edge::Leaf(w) => leaf_targets.contains_key(&(w.as_ptr() as usize)),
-        });
-        states.get_mut(key).expect("discovered").run = reaches;
+fn prune(states: &mut [NodeState], leaf_targets: &FxHashMap<usize, usize>) {
+    // Children before parents (reverse topological order), so each node sees its children's
+    // final `run` flags.
+    for id in topological_order(states).into_iter().rev() {
+        let st = &states[id];
+        let reaches =
+            st.node
+                .edges
+                .iter()
+                .zip(&st.children)
+                .any(|(edge, child)| match (edge, child) {
+                    (_, Some(c)) => states[*c].run || states[*c].capture.is_some(),
+                    (Some(Edge::Leaf(w)), None) => {
+                        leaf_targets.contains_key(&(w.as_ptr() as usize))
+                    }
+                    _ => false,
+                });
+        states[id].run = reaches;
     }
 }
 
 /// Kahn's algorithm over the discovered subgraph: every node after all nodes that feed it.
-fn topological_order(states: &FxHashMap<usize, NodeState>, order: &[usize]) -> Vec<usize> {
-    let mut deps: FxHashMap<usize, usize> = states.iter().map(|(k, s)| (*k, s.deps)).collect();
-    let mut ready: Vec<usize> = order.iter().copied().filter(|k| deps[k] == 0).collect();
+fn topological_order(states: &[NodeState]) -> Vec<usize> {
+    let mut deps: Vec<usize> = states.iter().map(|s| s.deps).collect();
+    let mut ready: Vec<usize> = (0..states.len()).filter(|&id| deps[id] == 0).collect();
     let mut topo = Vec::with_capacity(states.len());
-    while let Some(key) = ready.pop() {
-        topo.push(key);
-        for edge in states[&key].node.edges.iter().flatten() {
-            if let Edge::Node(child) = edge {
-                let ck = node_key(child);
-                let d = deps.get_mut(&ck).expect("discovered");
-                *d -= 1;
-                if *d == 0 {
-                    ready.push(ck);
-                }
+    while let Some(id) = ready.pop() {
+        topo.push(id);
+        for &c in states[id].children.iter().flatten() {
+            deps[c] -= 1;
+            if deps[c] == 0 {
+                ready.push(c);
             }
         }
     }
@@ -289,9 +325,9 @@ fn call_rule(node: &NodeRef, grad: &Tensor, req: &Request<'_>, anomaly: bool) ->
         return Err(Error::GraphReleased { node: node.name });
     };
     let outputs = rule.apply(&ctx, grad)?;
-    // Free saved tensors now unless asked to keep them. A rule that saved nothing
-    // (zero-sized closure) is kept, so running it again is allowed, as in PyTorch.
-    if !req.retain_graph && std::mem::size_of_val(&**rule) != 0 {
+    // Free saved tensors now unless asked to keep them. A rule that saved no tensor is
+    // kept, so running it again is allowed, as in PyTorch.
+    if !req.retain_graph && node.saves_tensors {
         *slot = None;
     }
     drop(slot);
@@ -315,13 +351,12 @@ fn call_rule(node: &NodeRef, grad: &Tensor, req: &Request<'_>, anomaly: bool) ->
 fn accumulate_into_slot(meta: &GradMeta, g: Tensor, create_graph: bool) {
     let mut slot = meta.grad.lock();
     *slot = Some(match slot.take() {
-        None => {
-            if create_graph {
-                g
-            } else {
-                g.into_owned_grad()
-            }
-        }
+        // A gradient that carries a graph is stored as it is, so it stays differentiable.
+        // Any other is made an owned, contiguous copy even under create_graph: it may be an
+        // expanded view (the gradient of a sum) or share storage with another tensor, and a
+        // later backward without create_graph adds into `.grad` in place.
+        None if create_graph && g.requires_grad() => g,
+        None => g.into_owned_grad(),
         Some(prev) if !create_graph && !prev.requires_grad() => {
             prev.add_assign_no_grad(&g);
             prev

@@ -4,6 +4,7 @@
 //! in the graph.
 
 use crate::autograd::mode::is_grad_enabled;
+use crate::autograd::saved::saved_count;
 use crate::error::Result;
 use crate::tensor::Tensor;
 use parking_lot::Mutex;
@@ -100,6 +101,10 @@ pub(crate) struct Node {
     pub edges: SmallVec<[Option<Edge>; 2]>,
     /// The rule and its saved tensors; taken (freed) after backward unless the graph is retained.
     pub backward: Mutex<Option<Box<dyn Backward>>>,
+    /// Whether the rule saved tensors. Only such rules are freed after backward; one that
+    /// holds only shapes and numbers stays, so a second backward through it works (PyTorch
+    /// errors only when saved tensors are gone).
+    pub saves_tensors: bool,
     /// Where in the user's code the op was called (for anomaly mode).
     pub location: &'static Location<'static>,
     pub hooks: OnceLock<NodeHooks>,
@@ -134,11 +139,14 @@ where
     }
     let edges: SmallVec<[Option<Edge>; 2]> = inputs.iter().map(|t| t.edge()).collect();
     let needs: SmallVec<[bool; 4]> = edges.iter().map(Option::is_some).collect();
+    let before = saved_count();
     let backward: Box<dyn Backward> = Box::new(make(&needs));
+    let saves_tensors = saved_count() != before;
     let node = Arc::new(Node {
         name,
         edges,
         backward: Mutex::new(Some(backward)),
+        saves_tensors,
         location: Location::caller(),
         hooks: OnceLock::new(),
     });

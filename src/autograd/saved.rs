@@ -8,7 +8,24 @@
 use crate::autograd::node::{Ctx, GradMeta, NodeRef};
 use crate::error::{Error, Result};
 use crate::tensor::Tensor;
+use std::cell::Cell;
 use std::sync::{Arc, Weak};
+
+thread_local! {
+    /// How many tensors have been saved on this thread. `record` compares it before and after
+    /// building a rule to learn whether the rule saved any tensor: only such rules are freed
+    /// after backward (a rule holding just shapes can run again, as in PyTorch).
+    static SAVED_COUNT: Cell<u64> = const { Cell::new(0) };
+}
+
+/// The number of tensors saved on this thread so far.
+pub(crate) fn saved_count() -> u64 {
+    SAVED_COUNT.with(Cell::get)
+}
+
+fn note_saved() {
+    SAVED_COUNT.with(|c| c.set(c.get().wrapping_add(1)));
+}
 
 pub(crate) struct SavedTensor {
     data: Tensor,
@@ -30,6 +47,7 @@ enum Identity {
 impl SavedTensor {
     /// Saves an input of an op.
     pub(crate) fn input(t: &Tensor) -> Self {
+        note_saved();
         let version = t.storage().version();
         let Some(meta) = t.0.meta.get() else {
             return SavedTensor {
@@ -51,6 +69,7 @@ impl SavedTensor {
 
     /// Saves the output of the op that is saving it.
     pub(crate) fn output(t: &Tensor) -> Self {
+        note_saved();
         SavedTensor {
             data: t.view_with(t.layout().clone()),
             version: t.storage().version(),
