@@ -19,7 +19,8 @@ import subprocess
 import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-BENCH = os.path.join(ROOT, "target", "release", "bench")
+# Where cargo puts the release binary: $CARGO_TARGET_DIR if set, else ROOT/target.
+BENCH = os.path.join(os.environ.get("CARGO_TARGET_DIR") or os.path.join(ROOT, "target"), "release", "bench")
 
 # key -> (target ratio, "le" if tensorgrad/PyTorch must be at most the target, "ge" at least)
 TARGETS = {
@@ -35,8 +36,8 @@ TARGETS = {
 }
 
 
-def run_tensorgrad():
-    out = subprocess.run([BENCH], check=True, capture_output=True, text=True).stdout
+def run_tensorgrad(bench):
+    out = subprocess.run([bench], check=True, capture_output=True, text=True).stdout
     return {k: float(v) for k, v in (line.split() for line in out.splitlines() if line.strip())}
 
 
@@ -55,15 +56,18 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--python", help="Python interpreter with torch installed")
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--bench", default=BENCH, help=f"tensorgrad's bench binary (default {BENCH})")
+    ap.add_argument("--no-build", action="store_true", help="use --bench as it is, without cargo build")
     args = ap.parse_args()
 
-    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "tensorgrad-bench"], check=True, cwd=ROOT)
+    if not args.no_build:
+        subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "tensorgrad-bench"], check=True, cwd=ROOT)
     ours, theirs = {}, {}
     for r in range(args.rounds):
         order = ["tg", "pt"] if r % 2 == 0 else ["pt", "tg"]
         for who in order:
             if who == "tg":
-                for k, v in run_tensorgrad().items():
+                for k, v in run_tensorgrad(args.bench).items():
                     ours.setdefault(k, []).append(v)
             elif args.python:
                 for k, v in run_pytorch(args.python).items():

@@ -1,6 +1,7 @@
 //! Making tensors: constants, ranges, random values, identity, nested literals, dtype casts.
 
 use crate::autograd::node::{record, rule};
+use crate::error::{Error, OrPanic, Result};
 use crate::forward_ad::jvp;
 use crate::ops::grads;
 use crate::random;
@@ -9,9 +10,29 @@ use crate::DType;
 
 impl Tensor {
     /// A tensor of `shape` filled with `value`, of the given dtype.
+    ///
+    /// # Panics
+    /// If the product of the sizes overflows `usize`; [`try_full_with`](Self::try_full_with)
+    /// returns the error instead. The same holds for `full`, `zeros`, `ones` and their `_like`
+    /// and `_dtype` forms, which call this.
+    #[track_caller]
     pub fn full_with(shape: &[usize], value: f64, dtype: DType) -> Tensor {
-        let n: usize = shape.iter().product();
-        with_dtype!(dtype, T => Tensor::from_elems(crate::kernels::alloc::filled(n, value as T), shape))
+        Tensor::try_full_with(shape, value, dtype).or_panic()
+    }
+
+    /// [`full_with`](Self::full_with) returning an error instead of panicking.
+    ///
+    /// ```
+    /// use tensorgrad::{DType, Tensor};
+    /// assert_eq!(Tensor::try_full_with(&[2], 1.5, DType::F64)?.to_vec::<f64>(), vec![1.5, 1.5]);
+    /// assert!(Tensor::try_full_with(&[usize::MAX, 2], 0.0, DType::F32).is_err());
+    /// # Ok::<(), tensorgrad::Error>(())
+    /// ```
+    pub fn try_full_with(shape: &[usize], value: f64, dtype: DType) -> Result<Tensor> {
+        let n = checked_numel("full", shape)?;
+        Ok(
+            with_dtype!(dtype, T => Tensor::from_elems(crate::kernels::alloc::filled(n, value as T), shape)),
+        )
     }
 
     /// An f32 tensor of `shape` filled with `value`, like `torch.full`.
@@ -89,7 +110,8 @@ impl Tensor {
     /// f32 values `start, start + step, ...` below `end`, like `torch.arange`.
     ///
     /// # Panics
-    /// If `step` is zero or has the wrong sign for the range, or a bound is not finite.
+    /// If `step` is zero or has the wrong sign for the range, or an argument is not finite;
+    /// [`try_arange`](Self::try_arange) returns the error instead.
     ///
     /// ```
     /// use tensorgrad::Tensor;
@@ -106,13 +128,42 @@ impl Tensor {
     /// As [`arange`](Self::arange).
     #[track_caller]
     pub fn arange_with(start: f64, end: f64, step: f64, dtype: DType) -> Tensor {
-        assert!(
-            start.is_finite() && end.is_finite(),
-            "arange: start ({start}) and end ({end}) must be finite"
-        );
-        assert!(step != 0.0 && ((end - start) / step) >= 0.0, "arange: step {step} cannot go from {start} to {end}; use a non-zero step with the sign of end - start");
-        let n = ((end - start) / step).ceil() as usize;
-        with_dtype!(dtype, T => Tensor::from_elems((0..n).map(|i| (start + i as f64 * step) as T).collect::<Vec<T>>(), &[n]))
+        Tensor::try_arange_with(start, end, step, dtype).or_panic()
+    }
+
+    /// [`arange`](Self::arange) returning an error instead of panicking.
+    ///
+    /// ```
+    /// use tensorgrad::Tensor;
+    /// assert_eq!(Tensor::try_arange(3.0, 0.0, -1.5)?.to_vec::<f32>(), vec![3.0, 1.5]);
+    /// assert!(Tensor::try_arange(0.0, 1.0, 0.0).is_err());
+    /// # Ok::<(), tensorgrad::Error>(())
+    /// ```
+    pub fn try_arange(start: f64, end: f64, step: f64) -> Result<Tensor> {
+        Tensor::try_arange_with(start, end, step, DType::F32)
+    }
+
+    /// [`arange_with`](Self::arange_with) returning an error instead of panicking.
+    pub fn try_arange_with(start: f64, end: f64, step: f64, dtype: DType) -> Result<Tensor> {
+        if !(start.is_finite() && end.is_finite() && step.is_finite()) {
+            return Err(Error::invalid(
+                "arange",
+                format!("start ({start}), end ({end}) and step ({step}) must be finite"),
+            ));
+        }
+        let count = (end - start) / step;
+        if step == 0.0 || count.is_nan() || count < 0.0 {
+            return Err(Error::invalid("arange", format!("step {step} cannot go from {start} to {end}; use a non-zero step with the sign of end - start")));
+        }
+        let count = count.ceil();
+        // `as usize` would saturate silently; refuse a count no vector can hold instead.
+        if count > (isize::MAX as usize / std::mem::size_of::<f64>()) as f64 {
+            return Err(Error::invalid("arange", format!("{start}..{end} in steps of {step} has {count:e} elements, more than fit in memory; use a larger step")));
+        }
+        let n = count as usize;
+        Ok(
+            with_dtype!(dtype, T => Tensor::from_elems((0..n).map(|i| (start + i as f64 * step) as T).collect::<Vec<T>>(), &[n])),
+        )
     }
 
     /// Uniform f32 samples in [0, 1), like `torch.rand`; same numbers as PyTorch for the same
@@ -122,8 +173,12 @@ impl Tensor {
     }
 
     /// [`rand`](Self::rand) with a dtype.
+    ///
+    /// # Panics
+    /// If the product of the sizes overflows `usize`.
+    #[track_caller]
     pub fn rand_with(shape: &[usize], dtype: DType) -> Tensor {
-        let n = shape.iter().product();
+        let n = checked_numel("rand", shape).or_panic();
         match dtype {
             DType::F32 => Tensor::from_elems(random::uniform_f32(n), shape),
             DType::F64 => Tensor::from_elems(random::uniform_f64(n), shape),
@@ -137,8 +192,12 @@ impl Tensor {
     }
 
     /// [`randn`](Self::randn) with a dtype.
+    ///
+    /// # Panics
+    /// If the product of the sizes overflows `usize`.
+    #[track_caller]
     pub fn randn_with(shape: &[usize], dtype: DType) -> Tensor {
-        let n = shape.iter().product();
+        let n = checked_numel("randn", shape).or_panic();
         match dtype {
             DType::F32 => Tensor::from_elems(random::normal_f32(n), shape),
             DType::F64 => Tensor::from_elems(random::normal_f64(n), shape),
@@ -174,9 +233,14 @@ impl Tensor {
     }
 
     /// [`eye`](Self::eye) with a dtype.
+    ///
+    /// # Panics
+    /// If `n * n` overflows `usize`.
+    #[track_caller]
     pub fn eye_with(n: usize, dtype: DType) -> Tensor {
+        let len = checked_numel("eye", &[n, n]).or_panic();
         with_dtype!(dtype, T => {
-            let mut v = vec![0.0 as T; n * n];
+            let mut v = vec![0.0 as T; len];
             for i in 0..n {
                 v[i * n + i] = 1.0;
             }
@@ -213,6 +277,16 @@ impl Tensor {
         });
         jvp(out, &[self], |t| t[0].as_ref().map(|t| t.to_dtype(dtype)))
     }
+}
+
+/// The element count of `shape`, or an error naming `op` when it overflows `usize`.
+fn checked_numel(op: &'static str, shape: &[usize]) -> Result<usize> {
+    crate::layout::checked_numel(shape).ok_or_else(|| {
+        Error::invalid(
+            op,
+            format!("shape {shape:?} has more elements than usize can count (the product of its sizes, 0 counted as 1, overflows); use smaller sizes"),
+        )
+    })
 }
 
 /// Nested arrays of numbers that [`tensor!`](crate::tensor!) accepts: `f64`, `f32`, `i32`,

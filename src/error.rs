@@ -39,7 +39,7 @@ pub enum Error {
     },
 
     /// A dimension index is out of range.
-    #[error("{op}: dimension {dim} is out of range for a tensor with {ndim} dimension(s) of shape {shape:?}; valid dims are {lo}..={hi}")]
+    #[error("{op}: dimension {dim} is out of range for a tensor with {ndim} dimension(s) of shape {shape:?}; valid dims are {lo}..={hi} (negative dims count from the end)")]
     DimOutOfRange {
         /// The operation.
         op: &'static str,
@@ -111,7 +111,7 @@ pub enum Error {
     },
 
     /// Backward reached a node whose saved tensors were already freed.
-    #[error("backward: trying to backward through the graph a second time ({node} has already been run and its saved tensors freed); retain the graph the first time if you need to backward twice: backward_with(BackwardOptions::new().retain_graph(true)), or autograd::grad_with(.., GradOptions::new().retain_graph(true))")]
+    #[error("backward: trying to backward through the graph a second time ({node} has already been run and its saved tensors freed); call backward_with(BackwardOptions::new().retain_graph(true)) (or autograd::grad_with with GradOptions::new().retain_graph(true)) the first time if you need to backward twice")]
     GraphReleased {
         /// The grad_fn name of the node, e.g. `MulBackward0`.
         node: &'static str,

@@ -15,13 +15,15 @@ pub(crate) struct Layout {
     pub offset: usize,
 }
 
-/// Row-major strides for `shape`.
+/// Row-major strides for `shape` (sizes 0 count as 1, as in PyTorch).
 pub(crate) fn contiguous_strides(shape: &[usize]) -> Dims {
     let mut strides: Dims = SmallVec::from_elem(0, shape.len());
-    let mut acc = 1;
+    let mut acc: usize = 1;
     for (s, &n) in strides.iter_mut().zip(shape).rev() {
         *s = acc;
-        acc *= n.max(1);
+        // Saturating: the product can only overflow for an empty tensor with huge sizes
+        // (`[0]` reshaped to `[isize::MAX, 0, 3]`), whose strides are never used to read.
+        acc = acc.saturating_mul(n.max(1));
     }
     strides
 }
@@ -29,6 +31,17 @@ pub(crate) fn contiguous_strides(shape: &[usize]) -> Dims {
 /// Number of elements of a shape (1 for a 0-d shape).
 pub(crate) fn numel(shape: &[usize]) -> usize {
     shape.iter().product()
+}
+
+/// Number of elements of a shape, or `None` when the shape cannot be laid out: the product of
+/// its sizes, with sizes of 0 counted as 1 (as strides count them), overflows `usize`.
+/// Constructors check this, as PyTorch's do ("Stride calculation overflowed"), so a tensor's
+/// `numel()` and strides never overflow, even for an empty `[0, 2^62, 4]`.
+pub(crate) fn checked_numel(shape: &[usize]) -> Option<usize> {
+    shape
+        .iter()
+        .try_fold(1usize, |acc, &n| acc.checked_mul(n.max(1)))?;
+    Some(shape.iter().product())
 }
 
 /// The broadcast of two shapes under NumPy/PyTorch rules, or `None`.
@@ -111,7 +124,14 @@ impl Layout {
     }
 
     /// True when elements are laid out row-major with no gaps (offset may be non-zero).
+    ///
+    /// A tensor with no elements is contiguous whatever its strides, as in PyTorch: there is
+    /// nothing to lay out. (Without this, an empty transposed view looked strided, so kernels
+    /// walked it and divided by its zero-sized dims, and `unsqueeze` of it found no view.)
     pub(crate) fn is_contiguous(&self) -> bool {
+        if self.shape.contains(&0) {
+            return true;
+        }
         let mut expected = 1;
         for (&n, &s) in self.shape.iter().zip(&self.strides).rev() {
             if n != 1 && s != expected {
@@ -123,7 +143,14 @@ impl Layout {
     }
 
     /// The storage range `offset..offset+numel` when contiguous.
+    ///
+    /// `0..0` for an empty tensor: its offset may point past the end of the storage (narrowing
+    /// an empty `[4, 0]` to rows `1..2` moves the offset of a view with no elements), and
+    /// nothing is read anyway.
     pub(crate) fn contiguous_range(&self) -> Option<std::ops::Range<usize>> {
+        if self.shape.contains(&0) {
+            return Some(0..0);
+        }
         self.is_contiguous()
             .then(|| self.offset..self.offset + self.numel())
     }
@@ -298,6 +325,38 @@ mod tests {
         let l = Layout::contiguous(&[2, 3]).permute(&[1, 0]);
         assert_eq!(l.offsets().collect::<Vec<_>>(), vec![0, 3, 1, 4, 2, 5]);
         assert!(!l.is_contiguous());
+    }
+
+    #[test]
+    fn empty_layouts_are_contiguous_whatever_their_strides() {
+        // [3, 0] transposed has strides [1, 1]: still contiguous (nothing to lay out), and
+        // views of it (e.g. unsqueeze) exist.
+        let l = Layout::contiguous(&[3, 0]).permute(&[1, 0]);
+        assert!(l.is_contiguous());
+        assert_eq!(l.contiguous_range(), Some(0..0));
+        assert_eq!(l.view(&[1, 0, 3]).unwrap().shape.as_slice(), &[1, 0, 3]);
+        // Rows 1..2 of an empty [4, 0]: the offset moves past the (empty) storage, but the
+        // range read is still empty.
+        let l = Layout::contiguous(&[4, 0]).narrow(0, 1, 1);
+        assert_eq!(l.contiguous_range(), Some(0..0));
+    }
+
+    #[test]
+    fn strides_of_an_empty_tensor_with_huge_sizes_do_not_overflow() {
+        let l = Layout::contiguous(&[usize::MAX / 2, 0, 3]);
+        assert_eq!(l.strides.as_slice(), &[3, 3, 1]);
+        assert_eq!(l.numel(), 0);
+    }
+
+    #[test]
+    fn checked_numel_reports_overflow() {
+        assert_eq!(checked_numel(&[]), Some(1));
+        assert_eq!(checked_numel(&[2, 0, 3]), Some(0));
+        assert_eq!(checked_numel(&[1 << 32, 1 << 32]), None);
+        // A zero does not rescue it: strides of these sizes overflow.
+        assert_eq!(checked_numel(&[1 << 32, 1 << 32, 0]), None);
+        assert_eq!(checked_numel(&[0, 1 << 62, 4]), None);
+        assert_eq!(checked_numel(&[0, 1 << 62, 3]), Some(0));
     }
 
     #[test]

@@ -49,3 +49,8 @@ pub use ops::index::IntoIndex;
 pub use random::manual_seed;
 pub use shape_arg::IntoDims;
 pub use tensor::Tensor;
+
+/// The README's Rust examples, compiled and run as doc-tests so they stay true.
+#[cfg(all(doctest, feature = "plot"))]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

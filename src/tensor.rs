@@ -110,7 +110,14 @@ impl Tensor {
     /// # Ok::<(), tensorgrad::Error>(())
     /// ```
     pub fn from_vec<T: Element>(data: Vec<T>, shape: &[usize]) -> Result<Tensor> {
-        let expected: usize = shape.iter().product();
+        // A shape whose size product overflows would wrap (release) or panic (debug); either
+        // way no vector can fill it, and its strides cannot be computed.
+        let Some(expected) = crate::layout::checked_numel(shape) else {
+            return Err(Error::invalid(
+                "from_vec",
+                format!("shape {shape:?} has more elements than usize can count (the product of its sizes, 0 counted as 1, overflows); no vector of {} element(s) can fill it", data.len()),
+            ));
+        };
         if data.len() != expected {
             return Err(Error::ElementCount {
                 op: "from_vec",
@@ -169,7 +176,8 @@ impl Tensor {
         self.0.dtype
     }
 
-    /// True when the elements are stored row-major without gaps.
+    /// True when the elements are stored row-major without gaps (always, for a tensor with no
+    /// elements, as in PyTorch).
     pub fn is_contiguous(&self) -> bool {
         self.0.layout.is_contiguous()
     }

@@ -19,6 +19,19 @@ impl<const N: usize> Walk<N> {
         // as if the two dims were one.
         let mut out_shape: Dims = SmallVec::new();
         let mut out_strides: [Dims; N] = std::array::from_fn(|_| SmallVec::new());
+        if shape.contains(&0) {
+            // Nothing to visit: one empty run (and no stride arithmetic, which could overflow
+            // for empty tensors with huge sizes).
+            out_shape.push(0);
+            for s in out_strides.iter_mut() {
+                s.push(0);
+            }
+            return Walk {
+                shape: out_shape,
+                strides: out_strides,
+                offsets,
+            };
+        }
         for d in 0..shape.len() {
             if shape[d] == 1 {
                 continue;
@@ -70,6 +83,9 @@ impl<const N: usize> Walk<N> {
     /// Calls `f(row, offsets)` for rows `start..end`, with each operand's offset at the start
     /// of the row.
     pub(crate) fn for_rows(&self, start: usize, end: usize, mut f: impl FnMut(usize, [usize; N])) {
+        if start >= end {
+            return;
+        }
         let outer = &self.shape[..self.shape.len() - 1];
         let mut index: Dims = SmallVec::from_elem(0, outer.len());
         let mut offs = self.offsets;

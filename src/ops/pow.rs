@@ -19,6 +19,8 @@ macro_rules! powf_elem {
             $x.sqrt()
         } else if $e == -1.0 {
             1.0 / $x
+        } else if $e == -0.5 {
+            1.0 / $x.sqrt()
         } else {
             $x.powf($e as T)
         }
@@ -87,6 +89,9 @@ impl Tensor {
             map_unary!(self, |x| x.sqrt())
         } else if e == -1.0 {
             map_unary!(self, |x| 1.0 / x)
+        } else if e == -0.5 {
+            // PyTorch computes this as rsqrt, which is NaN at -inf where pow gives 0.
+            map_unary!(self, |x| 1.0 / x.sqrt())
         } else {
             map_unary!(self, |x| x.powf(e as T))
         };

@@ -17,18 +17,19 @@ pub(crate) fn reduced_mask(
     shape: &[usize],
 ) -> Result<SmallVec<[bool; 4]>> {
     let mut mask: SmallVec<[bool; 4]> = SmallVec::from_elem(dims.is_empty(), shape.len());
+    // A 0-d tensor has one nameable dim (0 or -1) and nothing to reduce along it.
+    let mut seen: SmallVec<[bool; 4]> = SmallVec::from_elem(false, shape.len().max(1));
     for &d in dims {
         let i = normalize_dim(op, d, shape)?;
-        if shape.is_empty() {
-            continue; // dim 0 / -1 of a 0-d tensor: nothing to reduce
-        }
-        if mask[i] {
+        if std::mem::replace(&mut seen[i], true) {
             return Err(Error::invalid(
                 op,
                 format!("dim {d} appears more than once in {dims:?}; list each dim once"),
             ));
         }
-        mask[i] = true;
+        if let Some(m) = mask.get_mut(i) {
+            *m = true;
+        }
     }
     Ok(mask)
 }

@@ -477,7 +477,9 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn var(&self) -> Tensor {
-        self.try_var_dim(&[] as &[isize], 1, false).or_panic()
+        // An empty dim list reduces every dim: there is no dim that could be out of range.
+        self.try_var_dim(&[] as &[isize], 1, false)
+            .expect("var over all dims cannot fail")
     }
 
     /// Variance over `dims` (empty = all) dividing by `N - correction`, like
@@ -517,7 +519,9 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn std(&self) -> Tensor {
-        self.try_std_dim(&[] as &[isize], 1, false).or_panic()
+        // An empty dim list reduces every dim: there is no dim that could be out of range.
+        self.try_std_dim(&[] as &[isize], 1, false)
+            .expect("std over all dims cannot fail")
     }
 
     /// Standard deviation over `dims` dividing by `N - correction` (see

@@ -74,13 +74,13 @@ impl Tensor {
     /// [`flatten`](Self::flatten) returning an error instead of panicking.
     #[track_caller]
     pub fn try_flatten(&self, start: isize, end: isize) -> Result<Tensor> {
-        if self.dim() == 0 {
-            return Ok(self.reshape_to(&[1]));
-        }
         let (s, e) = (
             normalize_dim("flatten", start, self.shape())?,
             normalize_dim("flatten", end, self.shape())?,
         );
+        if self.dim() == 0 {
+            return Ok(self.reshape_to(&[1]));
+        }
         if s > e {
             return Err(Error::invalid(
                 "flatten",
@@ -115,14 +115,17 @@ impl Tensor {
     #[track_caller]
     pub fn try_expand(&self, shape: impl IntoDims) -> Result<Tensor> {
         let dims = shape.to_dims();
-        let err = |detail: String| {
-            Error::shape(
-                "expand",
-                self.shape(),
-                &dims.iter().map(|&d| d.max(0) as usize).collect::<Vec<_>>(),
-                detail,
-            )
-        };
+        // The requested shape as sizes: -1 means "keep", so show the size it keeps.
+        let lead = dims.len().saturating_sub(self.dim());
+        let requested: Vec<usize> = dims
+            .iter()
+            .enumerate()
+            .map(|(i, &d)| match (d, i.checked_sub(lead)) {
+                (-1, Some(j)) => self.shape()[j],
+                (d, _) => d.max(0) as usize,
+            })
+            .collect();
+        let err = |detail: String| Error::shape("expand", self.shape(), &requested, detail);
         if dims.len() < self.dim() {
             return Err(err(format!(
                 "the target has {} dims but the tensor has {}; give at least as many sizes as dims",
@@ -130,16 +133,17 @@ impl Tensor {
                 self.dim()
             )));
         }
-        let lead = dims.len() - self.dim();
         let mut target = Vec::with_capacity(dims.len());
         for (i, &d) in dims.iter().enumerate() {
             let own = (i >= lead).then(|| self.shape()[i - lead]);
             target.push(match (d, own) {
                 (-1, Some(n)) => n,
                 (-1, None) => {
-                    return Err(err(format!(
-                        "-1 is not allowed for the new leading dim {i}"
-                    )))
+                    // There is no size to keep, so the target cannot be shown as sizes.
+                    return Err(Error::invalid(
+                        "expand",
+                        format!("-1 is not allowed for the new leading dim {i} of {dims:?} (tensor shape {:?}); give its size", self.shape()),
+                    ));
                 }
                 (d, _) if d < 0 => return Err(err(format!("size {d} is invalid"))),
                 (d, Some(n)) if n != 1 && n != d as usize => {
@@ -149,6 +153,11 @@ impl Tensor {
                 }
                 (d, _) => d as usize,
             });
+        }
+        if crate::layout::checked_numel(&target).is_none() {
+            return Err(err(
+                "the expanded shape has more elements than memory can address".into(),
+            ));
         }
         Ok(self.expand_to(&target))
     }
@@ -451,6 +460,12 @@ pub(crate) fn infer_shape(
 ) -> Result<Vec<usize>> {
     let mut infer = None;
     let mut known = 1usize;
+    let overflow = || {
+        Error::invalid(
+            op,
+            format!("shape {dims:?} has more elements than memory can address"),
+        )
+    };
     for (i, &d) in dims.iter().enumerate() {
         match d {
             -1 if infer.is_none() => infer = Some(i),
@@ -466,26 +481,18 @@ pub(crate) fn infer_shape(
                     format!("invalid size {d} in {dims:?}; sizes must be >= 0 or -1"),
                 ))
             }
-            d => known *= d as usize,
+            d => known = known.checked_mul(d as usize).ok_or_else(overflow)?,
         }
     }
     let mut shape: Vec<usize> = dims.iter().map(|&d| d.max(0) as usize).collect();
-    let bad = || {
-        Error::shape(
-            op,
-            from,
-            &dims.iter().map(|&d| d.max(0) as usize).collect::<Vec<_>>(),
-            format!("shape {dims:?} is invalid for a tensor of {numel} elements"),
-        )
-    };
+    let detail = format!("shape {dims:?} is invalid for a tensor of {numel} elements");
     match infer {
-        Some(i) => {
-            if known == 0 || numel % known != 0 {
-                return Err(bad());
-            }
-            shape[i] = numel / known;
+        // With a -1 the requested shape is not a list of sizes, so name it as given.
+        Some(_) if known == 0 || numel % known != 0 => {
+            return Err(Error::invalid(op, format!("{detail} (shape {from:?})")))
         }
-        None if known != numel => return Err(bad()),
+        Some(i) => shape[i] = numel / known,
+        None if known != numel => return Err(Error::shape(op, from, &shape, detail)),
         None => {}
     }
     Ok(shape)

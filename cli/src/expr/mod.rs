@@ -56,5 +56,7 @@ mod span;
 
 pub use ast::{BinOp, Constant, Expr, ExprKind, Func, UnaryOp};
 pub use error::{render_snippet, ErrorKind, ParseError, MAX_SNIPPET_CHARS};
+// For the command's own messages about user text (names in --at).
+pub(crate) use error::shorten;
 pub use parser::{parse, MAX_DEPTH, MODULE_PREFIXES};
 pub use span::Span;
