@@ -47,21 +47,41 @@ struct Arena {
 
 impl Arena {
     /// The arena index of `node`, adding it (and scheduling its edges) the first time.
-    fn intern(&mut self, node: &NodeRef, node_targets: &FxHashMap<usize, usize>) -> usize {
+    /// `via_edge`: `node` was reached through a node's edge (not as a root).
+    fn intern(
+        &mut self,
+        node: &NodeRef,
+        node_targets: &FxHashMap<usize, usize>,
+        via_edge: bool,
+    ) -> usize {
         let key = node_key(node);
         let (states, stack) = (&mut self.states, &mut self.stack);
-        *self.index.entry(key).or_insert_with(|| {
+        let mut add = || {
             states.push(NodeState {
                 node: node.clone(),
                 children: SmallVec::new(),
                 deps: 0,
                 grad: None,
                 run: true,
-                capture: node_targets.get(&key).copied(),
+                capture: if node_targets.is_empty() {
+                    None
+                } else {
+                    node_targets.get(&key).copied()
+                },
             });
             stack.push(states.len() - 1);
             states.len() - 1
-        })
+        };
+        // A node whose only owner is the edge being followed (no tensor handle, no other
+        // edge, not yet in the arena, which would hold a clone) cannot be reached again,
+        // so it needs no entry in the dedupe map: the common case in a chain of ops whose
+        // intermediate results were dropped. Nothing else can gain a reference meanwhile:
+        // nodes are never weakly referenced, and the edge holding this one is borrowed here.
+        // (Roots are excluded: two roots may be handles to one tensor, which holds the node once.)
+        if via_edge && Arc::strong_count(node) == 1 {
+            return add();
+        }
+        *self.index.entry(key).or_insert_with(add)
     }
 }
 
@@ -129,8 +149,9 @@ pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
     // Jacobian, costs little beyond the rules themselves.
     let mut arena = Arena {
         index: FxHashMap::default(),
-        states: Vec::new(),
-        stack: Vec::new(),
+        // Room for a small graph without regrowing (one backward per program or Jacobian row).
+        states: Vec::with_capacity(16),
+        stack: Vec::with_capacity(8),
     };
     let mut leaf_grads: Vec<(Arc<GradMeta>, Tensor)> = Vec::new();
     let mut leaf_index: FxHashMap<usize, usize> = FxHashMap::default();
@@ -139,7 +160,7 @@ pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
         match (&out.0.grad_fn, out.0.meta.get()) {
             (Some(node), _) => {
                 let known = arena.states.len();
-                let id = arena.intern(node, &node_targets);
+                let id = arena.intern(node, &node_targets, false);
                 if id >= known {
                     root_ids.push(id);
                 }
@@ -159,7 +180,7 @@ pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
             .iter()
             .map(|edge| match edge {
                 Some(Edge::Node(child)) => {
-                    let c = arena.intern(child, &node_targets);
+                    let c = arena.intern(child, &node_targets, true);
                     arena.states[c].deps += 1;
                     Some(c)
                 }

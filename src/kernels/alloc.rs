@@ -146,7 +146,15 @@ pub(crate) fn track_live(buf: &Buffer) -> usize {
 }
 
 /// A storage's buffer is no longer referenced: uncount it and offer it to the cache.
+#[inline]
 pub(crate) fn release(buf: Buffer, tracked: usize) {
+    // Small buffers (every scalar) were never counted: free them without touching the atomics.
+    if tracked == 0 {
+        if buffer_bytes(&buf) >= CACHE_MIN_BYTES {
+            recycle(buf);
+        }
+        return;
+    }
     LIVE.fetch_sub(tracked, Ordering::Relaxed);
     recycle(buf);
 }

@@ -243,6 +243,27 @@ impl Tensor {
     /// In-place `self += g` for accumulating `.grad` (no autograd checks: `.grad` never
     /// requires grad on this path).
     pub(crate) fn add_assign_no_grad(&self, g: &Tensor) {
+        // Small, contiguous, same shape, separate buffers (every scalar gradient): add the
+        // slices directly, without the general path's broadcasting and grad-mode switch.
+        if self.shape() == g.shape()
+            && self.dtype() == g.dtype()
+            && self.numel() <= 1024
+            && !std::sync::Arc::ptr_eq(self.storage(), g.storage())
+        {
+            if let (Some(rd), Some(rs)) = (
+                self.layout().contiguous_range(),
+                g.layout().contiguous_range(),
+            ) {
+                let mut guard = self.storage().write();
+                with_dtype!(self.dtype(), T => g.with_slice::<T, _>(|s, _| {
+                    let d = &mut T::slice_mut(&mut guard).expect("dtype checked above")[rd];
+                    for (d, &s) in d.iter_mut().zip(&s[rs]) {
+                        *d = *d + s;
+                    }
+                }));
+                return;
+            }
+        }
         crate::no_grad(|| self.try_add_(g))
             .expect("accumulating a gradient of the leaf's own shape and dtype");
     }
