@@ -258,7 +258,7 @@ impl Tensor {
                 with_dtype!(self.dtype(), T => g.with_slice::<T, _>(|s, _| {
                     let d = &mut T::slice_mut(&mut guard).expect("dtype checked above")[rd];
                     for (d, &s) in d.iter_mut().zip(&s[rs]) {
-                        *d = *d + s;
+                        *d += s;
                     }
                 }));
                 return;
