@@ -15,19 +15,21 @@ use tensorgrad::{no_grad, BackwardOptions, Tensor};
 /// One test at a time: RSS is shared by the whole process.
 static SERIAL: Mutex<()> = Mutex::new(());
 
-/// Takes the one-test-at-a-time lock, and turns off the cache of freed large buffers
-/// (`tensorgrad::set_buffer_cache_limit`): these tests check that memory is given back, and
-/// buffers the cache keeps for reuse would stay resident, though nothing references them.
+/// Takes the one-test-at-a-time lock.
 fn serial() -> std::sync::MutexGuard<'static, ()> {
-    let guard = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
-    tensorgrad::set_buffer_cache_limit(0);
-    guard
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 const MIB: i64 = 1 << 20;
 
 /// Resident set size in bytes, or `None` where `/proc/self/status` does not exist.
+///
+/// Large buffers that no tensor references any more may be parked in tensorgrad's buffer
+/// cache for reuse (`tensorgrad::set_buffer_cache_limit`); they are handed back to the system
+/// first, so RSS counts only memory that something still owns. A buffer a graph still
+/// references is not in the cache and stays resident.
 fn rss() -> Option<i64> {
+    tensorgrad::empty_buffer_cache();
     let status = std::fs::read_to_string("/proc/self/status").ok()?;
     let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
     let kib: i64 = line.split_whitespace().nth(1)?.parse().ok()?;

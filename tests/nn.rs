@@ -291,81 +291,95 @@ fn linear_forward_and_backward_match_pytorch() {
 
 #[test]
 fn linear_errors() {
-    let layer = nn::Linear::new(3, 2);
-    let err = layer.try_forward(&Tensor::zeros(&[4, 5])).unwrap_err();
-    assert!(
-        matches!(err, Error::ShapeMismatch { op: "linear", .. }),
-        "{err}"
-    );
-    assert!(matches!(
-        layer.try_forward(&Tensor::zeros_dtype(&[4, 3], DType::F64)),
-        Err(Error::DTypeMismatch { .. })
-    ));
-    assert!(layer.try_forward(&Tensor::scalar(1.0f32)).is_err());
-    assert!(nn::Linear::from_tensors(Tensor::zeros(&[3]), None).is_err());
-    assert!(nn::Linear::from_tensors(Tensor::zeros(&[2, 3]), Some(Tensor::zeros(&[3]))).is_err());
-    assert!(nn::Linear::from_tensors(
-        Tensor::zeros(&[2, 3]),
-        Some(Tensor::zeros_dtype(&[2], DType::F64))
-    )
-    .is_err());
+    // Draws from the global generator: under the lock, so concurrent seeded tests keep
+    // their sequences.
+    seeded(0, || {
+        let layer = nn::Linear::new(3, 2);
+        let err = layer.try_forward(&Tensor::zeros(&[4, 5])).unwrap_err();
+        assert!(
+            matches!(err, Error::ShapeMismatch { op: "linear", .. }),
+            "{err}"
+        );
+        assert!(matches!(
+            layer.try_forward(&Tensor::zeros_dtype(&[4, 3], DType::F64)),
+            Err(Error::DTypeMismatch { .. })
+        ));
+        assert!(layer.try_forward(&Tensor::scalar(1.0f32)).is_err());
+        assert!(nn::Linear::from_tensors(Tensor::zeros(&[3]), None).is_err());
+        assert!(
+            nn::Linear::from_tensors(Tensor::zeros(&[2, 3]), Some(Tensor::zeros(&[3]))).is_err()
+        );
+        assert!(nn::Linear::from_tensors(
+            Tensor::zeros(&[2, 3]),
+            Some(Tensor::zeros_dtype(&[2], DType::F64))
+        )
+        .is_err());
+    })
 }
 
 // ----- Module and Sequential -----
 
 #[test]
 fn sequential_names_parameters_like_pytorch_and_shares_them() {
-    let model = nn::Sequential::new()
-        .add(nn::Linear::new(2, 4))
-        .add(nn::Dropout::new(0.1))
-        .add(nn::Linear::new_with(4, 3, false, DType::F32))
-        .add(nn::Linear::new(3, 1));
-    let names: Vec<String> = model
-        .named_parameters()
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
-    assert_eq!(
-        names,
-        ["0.weight", "0.bias", "2.weight", "3.weight", "3.bias"]
-    );
-    assert_eq!(model.len(), 4);
-    // parameters() are the model's own tensors: an in-place change shows through the model.
-    let params = model.parameters();
-    assert!(params[0].same(&model.get(0).unwrap().parameters()[0]));
-    tensorgrad::no_grad(|| params[1].fill_(0.0));
-    let x = Tensor::zeros(&[1, 2]);
-    let out0 = model.get(0).unwrap().forward(&x);
-    assert_eq!(out0.to_vec::<f32>(), [0.0; 4]);
-    // zero_grad clears every parameter's gradient.
-    model
-        .forward(&Tensor::ones(&[5, 2]))
-        .sum()
-        .backward()
-        .unwrap();
-    assert!(model.parameters().iter().all(|p| p.grad().is_some()));
-    model.zero_grad();
-    assert!(model.parameters().iter().all(|p| p.grad().is_none()));
+    // Draws from the global generator: under the lock, so concurrent seeded tests keep
+    // their sequences.
+    seeded(0, || {
+        let model = nn::Sequential::new()
+            .add(nn::Linear::new(2, 4))
+            .add(nn::Dropout::new(0.1))
+            .add(nn::Linear::new_with(4, 3, false, DType::F32))
+            .add(nn::Linear::new(3, 1));
+        let names: Vec<String> = model
+            .named_parameters()
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(
+            names,
+            ["0.weight", "0.bias", "2.weight", "3.weight", "3.bias"]
+        );
+        assert_eq!(model.len(), 4);
+        // parameters() are the model's own tensors: an in-place change shows through the model.
+        let params = model.parameters();
+        assert!(params[0].same(&model.get(0).unwrap().parameters()[0]));
+        tensorgrad::no_grad(|| params[1].fill_(0.0));
+        let x = Tensor::zeros(&[1, 2]);
+        let out0 = model.get(0).unwrap().forward(&x);
+        assert_eq!(out0.to_vec::<f32>(), [0.0; 4]);
+        // zero_grad clears every parameter's gradient.
+        model
+            .forward(&Tensor::ones(&[5, 2]))
+            .sum()
+            .backward()
+            .unwrap();
+        assert!(model.parameters().iter().all(|p| p.grad().is_some()));
+        model.zero_grad();
+        assert!(model.parameters().iter().all(|p| p.grad().is_none()));
+    })
 }
 
 #[test]
 fn train_and_eval_propagate() {
-    let mut model = nn::Sequential::new()
-        .add(nn::Linear::new(2, 2))
-        .add(nn::Sequential::new().add(nn::Dropout::new(0.5)));
-    assert!(model.is_training());
-    model.eval();
-    assert!(!model.is_training());
-    assert!(model.iter().all(|m| !m.is_training()));
-    let mut inner_pushed = nn::Sequential::new();
-    inner_pushed.eval();
-    inner_pushed.push(Box::new(nn::Dropout::new(0.5)));
-    assert!(
-        !inner_pushed.get(0).unwrap().is_training(),
-        "a pushed module takes the sequence's mode"
-    );
-    model.train();
-    assert!(model.iter().all(|m| m.is_training()));
+    // Draws from the global generator: under the lock, so concurrent seeded tests keep
+    // their sequences.
+    seeded(0, || {
+        let mut model = nn::Sequential::new()
+            .add(nn::Linear::new(2, 2))
+            .add(nn::Sequential::new().add(nn::Dropout::new(0.5)));
+        assert!(model.is_training());
+        model.eval();
+        assert!(!model.is_training());
+        assert!(model.iter().all(|m| !m.is_training()));
+        let mut inner_pushed = nn::Sequential::new();
+        inner_pushed.eval();
+        inner_pushed.push(Box::new(nn::Dropout::new(0.5)));
+        assert!(
+            !inner_pushed.get(0).unwrap().is_training(),
+            "a pushed module takes the sequence's mode"
+        );
+        model.train();
+        assert!(model.iter().all(|m| m.is_training()));
+    })
 }
 
 // ----- losses -----
@@ -682,48 +696,53 @@ fn load_reads_a_file_written_by_pytorch() {
 
 #[test]
 fn load_state_dict_errors_leave_the_module_unchanged() {
-    let layer = nn::Linear::new(3, 2);
-    let before = bits_of(layer.weight());
-    let good: HashMap<String, Tensor> = nn::Linear::new(3, 2).state_dict().into_iter().collect();
+    // Draws from the global generator: under the lock, so concurrent seeded tests keep
+    // their sequences.
+    seeded(0, || {
+        let layer = nn::Linear::new(3, 2);
+        let before = bits_of(layer.weight());
+        let good: HashMap<String, Tensor> =
+            nn::Linear::new(3, 2).state_dict().into_iter().collect();
 
-    let mut missing = good.clone();
-    missing.remove("bias");
-    missing.insert("extra".into(), Tensor::zeros(&[1]));
-    match layer.load_state_dict(&missing).unwrap_err() {
-        Error::StateDict(StateDictError::KeyMismatch {
-            missing,
-            unexpected,
-        }) => {
-            assert_eq!(missing, ["bias"]);
-            assert_eq!(unexpected, ["extra"]);
+        let mut missing = good.clone();
+        missing.remove("bias");
+        missing.insert("extra".into(), Tensor::zeros(&[1]));
+        match layer.load_state_dict(&missing).unwrap_err() {
+            Error::StateDict(StateDictError::KeyMismatch {
+                missing,
+                unexpected,
+            }) => {
+                assert_eq!(missing, ["bias"]);
+                assert_eq!(unexpected, ["extra"]);
+            }
+            e => panic!("expected KeyMismatch, got {e}"),
         }
-        e => panic!("expected KeyMismatch, got {e}"),
-    }
-    let mut wrong_shape = good.clone();
-    wrong_shape.insert("bias".into(), Tensor::zeros(&[3]));
-    let err = layer.load_state_dict(&wrong_shape).unwrap_err();
-    assert!(
-        matches!(&err, Error::StateDict(StateDictError::Shape { key, expected, found }) if key == "bias" && expected == &[2] && found == &[3]),
-        "{err}"
-    );
-    let mut wrong_dtype = good.clone();
-    wrong_dtype.insert("weight".into(), Tensor::zeros_dtype(&[2, 3], DType::F64));
-    let err = layer.load_state_dict(&wrong_dtype).unwrap_err();
-    assert!(
-        matches!(&err, Error::StateDict(StateDictError::DType { key, .. }) if key == "weight"),
-        "{err}"
-    );
-    assert!(
-        err.to_string().contains("dtype mismatch for weight"),
-        "{err}"
-    );
-    assert_eq!(
-        bits_of(layer.weight()),
-        before,
-        "a failed load changes nothing"
-    );
-    layer.load_state_dict(&good).unwrap();
-    assert_eq!(bits_of(layer.weight()), bits_of(&good["weight"]));
+        let mut wrong_shape = good.clone();
+        wrong_shape.insert("bias".into(), Tensor::zeros(&[3]));
+        let err = layer.load_state_dict(&wrong_shape).unwrap_err();
+        assert!(
+            matches!(&err, Error::StateDict(StateDictError::Shape { key, expected, found }) if key == "bias" && expected == &[2] && found == &[3]),
+            "{err}"
+        );
+        let mut wrong_dtype = good.clone();
+        wrong_dtype.insert("weight".into(), Tensor::zeros_dtype(&[2, 3], DType::F64));
+        let err = layer.load_state_dict(&wrong_dtype).unwrap_err();
+        assert!(
+            matches!(&err, Error::StateDict(StateDictError::DType { key, .. }) if key == "weight"),
+            "{err}"
+        );
+        assert!(
+            err.to_string().contains("dtype mismatch for weight"),
+            "{err}"
+        );
+        assert_eq!(
+            bits_of(layer.weight()),
+            before,
+            "a failed load changes nothing"
+        );
+        layer.load_state_dict(&good).unwrap();
+        assert_eq!(bits_of(layer.weight()), bits_of(&good["weight"]));
+    })
 }
 
 #[test]

@@ -362,7 +362,7 @@ fn expect_reshape(dims: &[isize], from: &[usize]) -> Expect {
         }
     }
     let inferred = match dims.iter().position(|&d| d == -1) {
-        Some(_) if known == 0 || numel % known != 0 => return Error,
+        Some(_) if known == 0 || !numel.is_multiple_of(known) => return Error,
         Some(_) => Some(numel / known),
         None if known != numel => return Error,
         None => None,

@@ -154,7 +154,13 @@ impl Tensor {
                 (d, _) => d as usize,
             });
         }
-        if crate::layout::checked_numel(&target).is_none() {
+        // The element count must fit (an empty result may have huge other sizes, as reshape
+        // allows: its expanded dims have stride 0 and nothing is ever read).
+        if target
+            .iter()
+            .try_fold(1usize, |n, &d| n.checked_mul(d))
+            .is_none()
+        {
             return Err(err(
                 "the expanded shape has more elements than memory can address".into(),
             ));
@@ -377,7 +383,7 @@ impl Tensor {
         }
         let d = normalize_dim("narrow", dim, self.shape())?;
         let size = self.shape()[d];
-        if start.checked_add(len).map_or(true, |end| end > size) {
+        if start.checked_add(len).is_none_or(|end| end > size) {
             return Err(Error::invalid("narrow", format!("start {start} + length {len} exceeds the size {size} of dim {dim} (shape {:?})", self.shape())));
         }
         Ok(self.narrow_as(d, start, len, "SliceBackward0"))
@@ -488,7 +494,7 @@ pub(crate) fn infer_shape(
     let detail = format!("shape {dims:?} is invalid for a tensor of {numel} elements");
     match infer {
         // With a -1 the requested shape is not a list of sizes, so name it as given.
-        Some(_) if known == 0 || numel % known != 0 => {
+        Some(_) if known == 0 || !numel.is_multiple_of(known) => {
             return Err(Error::invalid(op, format!("{detail} (shape {from:?})")))
         }
         Some(i) => shape[i] = numel / known,

@@ -68,7 +68,7 @@ impl LrScheduler for StepLR {
     fn step(&mut self, optimizer: &mut dyn Optimizer) {
         self.last_epoch += 1;
         let lr = optimizer.lr();
-        let lr = if self.last_epoch % self.step_size == 0 {
+        let lr = if self.last_epoch.is_multiple_of(self.step_size) {
             lr * self.gamma
         } else {
             lr
