@@ -46,6 +46,8 @@ pub trait Element:
     #[doc(hidden)]
     fn into_buffer(v: Vec<Self>) -> Buffer;
     #[doc(hidden)]
+    fn scalar_buffer(x: Self) -> Buffer;
+    #[doc(hidden)]
     fn slice(b: &Buffer) -> Option<&[Self]>;
     #[doc(hidden)]
     fn slice_mut(b: &mut Buffer) -> Option<&mut [Self]>;
@@ -54,7 +56,7 @@ pub trait Element:
 }
 
 macro_rules! impl_float {
-    ($t:ty, $dt:ident, $variant:ident) => {
+    ($t:ty, $dt:ident, $variant:ident, $scalar:ident) => {
         impl Element for $t {
             const DTYPE: DType = DType::$dt;
             const ZERO: Self = 0.0;
@@ -71,9 +73,14 @@ macro_rules! impl_float {
                 Buffer::$variant(v)
             }
             #[inline]
+            fn scalar_buffer(x: Self) -> Buffer {
+                Buffer::$scalar(x)
+            }
+            #[inline]
             fn slice(b: &Buffer) -> Option<&[Self]> {
                 match b {
                     Buffer::$variant(v) => Some(v),
+                    Buffer::$scalar(x) => Some(std::slice::from_ref(x)),
                     _ => None,
                 }
             }
@@ -81,12 +88,14 @@ macro_rules! impl_float {
             fn slice_mut(b: &mut Buffer) -> Option<&mut [Self]> {
                 match b {
                     Buffer::$variant(v) => Some(v),
+                    Buffer::$scalar(x) => Some(std::slice::from_mut(x)),
                     _ => None,
                 }
             }
             fn vec_from_buffer(b: Buffer) -> Option<Vec<Self>> {
                 match b {
                     Buffer::$variant(v) => Some(v),
+                    Buffer::$scalar(x) => Some(vec![x]),
                     _ => None,
                 }
             }
@@ -94,5 +103,5 @@ macro_rules! impl_float {
     };
 }
 
-impl_float!(f32, F32, F32);
-impl_float!(f64, F64, F64);
+impl_float!(f32, F32, F32, ScalarF32);
+impl_float!(f64, F64, F64, ScalarF64);

@@ -13,13 +13,18 @@ pub enum Buffer {
     F32(Vec<f32>),
     /// f64 elements.
     F64(Vec<f64>),
+    /// One f32 element, held inline: a scalar's storage needs no heap block of its own,
+    /// which is a large share of the per-op cost in scalar graphs.
+    ScalarF32(f32),
+    /// One f64 element, held inline.
+    ScalarF64(f64),
 }
 
 impl Buffer {
     pub(crate) fn dtype(&self) -> DType {
         match self {
-            Buffer::F32(_) => DType::F32,
-            Buffer::F64(_) => DType::F64,
+            Buffer::F32(_) | Buffer::ScalarF32(_) => DType::F32,
+            Buffer::F64(_) | Buffer::ScalarF64(_) => DType::F64,
         }
     }
 
@@ -27,6 +32,7 @@ impl Buffer {
         match self {
             Buffer::F32(v) => v.len(),
             Buffer::F64(v) => v.len(),
+            Buffer::ScalarF32(_) | Buffer::ScalarF64(_) => 1,
         }
     }
 }

@@ -92,6 +92,11 @@ impl Tensor {
         Tensor::from_buffer(T::into_buffer(v), shape)
     }
 
+    /// A one-element tensor of `shape` (whose sizes multiply to 1), stored inline.
+    pub(crate) fn from_scalar_elem<T: Element>(x: T, shape: &[usize]) -> Tensor {
+        Tensor::from_buffer(T::scalar_buffer(x), shape)
+    }
+
     /// A view sharing this tensor's storage with another layout, no history.
     pub(crate) fn view_with(&self, layout: Layout) -> Tensor {
         Tensor::from_parts(self.0.storage.clone(), layout, self.0.dtype, None)

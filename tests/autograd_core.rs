@@ -348,3 +348,25 @@ fn dtype_mismatch_is_a_typed_error() {
 fn operators_panic_with_the_same_message() {
     let _ = Tensor::zeros(&[3, 4]) + Tensor::zeros(&[5]);
 }
+
+#[test]
+fn weight_gradient_of_a_transposed_operand_is_contiguous() {
+    // `x @ w.t()` (what Linear does): w's gradient comes out in w's own row-major layout,
+    // equal to g^T @ x, so `.grad` is stored without a strided copy. `autograd::grad` hands
+    // the gradient back as the engine made it, so its layout is visible.
+    let x = Tensor::from_vec((0..6).map(f64::from).collect::<Vec<_>>(), &[3, 2]).unwrap();
+    let w = Tensor::from_vec(vec![1.0f64, -1.0, 0.5, 2.0], &[2, 2])
+        .unwrap()
+        .set_requires_grad(true);
+    let g = Tensor::from_vec(vec![1.0f64, 2.0, 3.0, 4.0, 5.0, 6.0], &[3, 2]).unwrap();
+    let y = (x.matmul(&w.t()) * &g).sum();
+    let dw = autograd::grad(&[&y], &[&w], false).unwrap().remove(0);
+    assert!(dw.is_contiguous());
+    assert_eq!(dw.to_vec::<f64>(), g.t().matmul(&x).to_vec::<f64>());
+    // The same through a column-major left operand: `w.t() @ x.t()`.
+    // d/dw sum((wᵀ xᵀ) ⊙ gᵀ) = xᵀ g.
+    let y = (w.t().matmul(&x.t()) * g.t()).sum();
+    let dw = autograd::grad(&[&y], &[&w], false).unwrap().remove(0);
+    assert!(dw.is_contiguous());
+    assert_eq!(dw.to_vec::<f64>(), x.t().matmul(&g).to_vec::<f64>());
+}

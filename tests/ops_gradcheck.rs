@@ -188,6 +188,13 @@ fn cases() -> Vec<Case> {
             vec![randn(&[2, 1, 2, 3]), randn(&[3, 3, 2])],
             |v| v[0].matmul(&v[1]),
         ),
+        // Both operands column-major (transposed views): their gradients are computed
+        // transposed, in the operands' own layout (PyTorch's mm_mat1/mat2_backward).
+        case(
+            "matmul_transposed_operands",
+            vec![randn(&[3, 2]), randn(&[4, 3])],
+            |v| v[0].t().matmul(&v[1].t()),
+        ),
         case("matmul_1d_3d", vec![randn(&[3]), randn(&[2, 3, 2])], |v| {
             v[0].matmul(&v[1])
         }),

@@ -120,3 +120,40 @@ fn expanded_views_cannot_be_written() {
         "{err}"
     );
 }
+
+#[test]
+fn add_scaled_is_a_fused_multiply_add_like_pytorch() {
+    // PyTorch: p.add_(g, alpha=a) computes fma(g, a, p) in its vectorised CPU kernel, with
+    // alpha rounded to the tensor's dtype first.
+    let p = tensor!([1.0, -2.0, 3.5]);
+    let g = tensor!([0.1, 0.2, -0.3]);
+    let alpha = -0.01;
+    let expect: Vec<f32> = [1.0f32, -2.0, 3.5]
+        .iter()
+        .zip([0.1f32, 0.2, -0.3])
+        .map(|(&p, g)| g.mul_add(alpha as f32, p))
+        .collect();
+    p.add_scaled_(&g, alpha);
+    assert_eq!(p.to_vec::<f32>(), expect);
+    // Broadcast source, strided destination.
+    let m = Tensor::zeros(&[2, 3]);
+    m.t().try_add_scaled_(&tensor!([1.0, 2.0]), 2.0).unwrap();
+    assert_eq!(m.to_vec::<f32>(), vec![2.0, 2.0, 2.0, 4.0, 4.0, 4.0]);
+    // The usual in-place rules apply.
+    let leaf = tensor!([1.0]).set_requires_grad(true);
+    assert!(leaf.try_add_scaled_(&tensor!([1.0]), 1.0).is_err());
+    no_grad(|| leaf.add_scaled_(&tensor!([1.0]), -0.5));
+    assert_eq!(leaf.to_vec::<f32>(), vec![0.5]);
+}
+
+#[test]
+fn one_element_results_share_storage_with_their_views() {
+    // Scalars keep their element inline in the storage; views must still share it.
+    let s = tensor!(2.0) * 3.0;
+    let v = s.reshape([1, 1]);
+    v.add_(&tensor!(1.0));
+    assert_eq!(s.item::<f32>(), 7.0);
+    let d = tensor!(2.0f64) + tensor!(0.5f64);
+    d.mul_scalar_(2.0);
+    assert_eq!(d.item::<f64>(), 5.0);
+}

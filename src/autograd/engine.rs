@@ -26,7 +26,8 @@ pub(crate) struct Request<'a> {
 }
 
 struct NodeState {
-    node: NodeRef,
+    /// Taken (moved out, no reference-count traffic) when the node runs.
+    node: Option<NodeRef>,
     /// For each edge of `node`, the arena index of the node it leads to (`None` for leaves).
     children: SmallVec<[Option<usize>; 2]>,
     deps: usize,
@@ -47,18 +48,26 @@ struct Arena {
 
 impl Arena {
     /// The arena index of `node`, adding it (and scheduling its edges) the first time.
-    /// `via_edge`: `node` was reached through a node's edge (not as a root).
+    /// `via_edge`: `node` is a clone of a node's edge (not a root); the arena keeps it.
     fn intern(
         &mut self,
-        node: &NodeRef,
+        node: NodeRef,
         node_targets: &FxHashMap<usize, usize>,
         via_edge: bool,
     ) -> usize {
-        let key = node_key(node);
+        let key = node_key(&node);
+        // A node whose only owners are the edge being followed and the clone passed in (no
+        // tensor handle, no other edge, not yet in the arena, which would hold a clone)
+        // cannot be reached again, so it needs no entry in the dedupe map: the common case
+        // in a chain of ops whose intermediate results were dropped. Nothing else can gain a
+        // reference meanwhile: nodes are never weakly referenced, and the edge holding this
+        // one is borrowed here. (Roots are excluded: two roots may be handles to one
+        // tensor, which holds the node once.)
+        let unshared = via_edge && Arc::strong_count(&node) == 2;
         let (states, stack) = (&mut self.states, &mut self.stack);
-        let mut add = || {
+        let add = || {
             states.push(NodeState {
-                node: node.clone(),
+                node: Some(node),
                 children: SmallVec::new(),
                 deps: 0,
                 grad: None,
@@ -72,16 +81,17 @@ impl Arena {
             stack.push(states.len() - 1);
             states.len() - 1
         };
-        // A node whose only owner is the edge being followed (no tensor handle, no other
-        // edge, not yet in the arena, which would hold a clone) cannot be reached again,
-        // so it needs no entry in the dedupe map: the common case in a chain of ops whose
-        // intermediate results were dropped. Nothing else can gain a reference meanwhile:
-        // nodes are never weakly referenced, and the edge holding this one is borrowed here.
-        // (Roots are excluded: two roots may be handles to one tensor, which holds the node once.)
-        if via_edge && Arc::strong_count(node) == 1 {
+        if unshared {
             return add();
         }
         *self.index.entry(key).or_insert_with(add)
+    }
+}
+
+impl NodeState {
+    /// The node, before it has run (discovery and pruning happen before execution).
+    fn node(&self) -> &NodeRef {
+        self.node.as_ref().expect("the node has not run yet")
     }
 }
 
@@ -160,7 +170,7 @@ pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
         match (&out.0.grad_fn, out.0.meta.get()) {
             (Some(node), _) => {
                 let known = arena.states.len();
-                let id = arena.intern(node, &node_targets, false);
+                let id = arena.intern(node.clone(), &node_targets, false);
                 if id >= known {
                     root_ids.push(id);
                 }
@@ -174,19 +184,20 @@ pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
         }
     }
     while let Some(id) = arena.stack.pop() {
-        let node = arena.states[id].node.clone();
-        let children: SmallVec<[Option<usize>; 2]> = node
-            .edges
-            .iter()
-            .map(|edge| match edge {
-                Some(Edge::Node(child)) => {
-                    let c = arena.intern(child, &node_targets, true);
-                    arena.states[c].deps += 1;
-                    Some(c)
+        let n_edges = arena.states[id].node().edges.len();
+        let mut children: SmallVec<[Option<usize>; 2]> = SmallVec::with_capacity(n_edges);
+        for e in 0..n_edges {
+            let child = match &arena.states[id].node().edges[e] {
+                Some(Edge::Node(child)) => child.clone(),
+                _ => {
+                    children.push(None);
+                    continue;
                 }
-                _ => None,
-            })
-            .collect();
+            };
+            let c = arena.intern(child, &node_targets, true);
+            arena.states[c].deps += 1;
+            children.push(Some(c));
+        }
         arena.states[id].children = children;
     }
     let mut states = arena.states;
@@ -204,7 +215,7 @@ pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
         .collect();
     let anomaly = is_anomaly_enabled();
     while let Some(id) = ready.pop() {
-        let node = states[id].node.clone();
+        let node = states[id].node.take().expect("each node runs once");
         let (grad, run, capture) = {
             let st = &mut states[id];
             (st.grad.take(), st.run, st.capture)
@@ -288,18 +299,16 @@ fn prune(states: &mut [NodeState], leaf_targets: &FxHashMap<usize, usize>) {
     // final `run` flags.
     for id in topological_order(states).into_iter().rev() {
         let st = &states[id];
-        let reaches =
-            st.node
-                .edges
-                .iter()
-                .zip(&st.children)
-                .any(|(edge, child)| match (edge, child) {
-                    (_, Some(c)) => states[*c].run || states[*c].capture.is_some(),
-                    (Some(Edge::Leaf(w)), None) => {
-                        leaf_targets.contains_key(&(w.as_ptr() as usize))
-                    }
-                    _ => false,
-                });
+        let reaches = st
+            .node()
+            .edges
+            .iter()
+            .zip(&st.children)
+            .any(|(edge, child)| match (edge, child) {
+                (_, Some(c)) => states[*c].run || states[*c].capture.is_some(),
+                (Some(Edge::Leaf(w)), None) => leaf_targets.contains_key(&(w.as_ptr() as usize)),
+                _ => false,
+            });
         states[id].run = reaches;
     }
 }

@@ -9,7 +9,7 @@ use crate::error::Result;
 use crate::tensor::Tensor;
 use parking_lot::Mutex;
 use smallvec::SmallVec;
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::panic::Location;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock, Weak};
@@ -188,14 +188,10 @@ type Garbage = (
     Option<NodeHooks>,
 );
 
-#[derive(Default)]
-struct DropQueue {
-    draining: bool,
-    queue: Vec<Garbage>,
-}
-
 thread_local! {
-    static DROP_QUEUE: RefCell<DropQueue> = RefCell::new(DropQueue::default());
+    /// Set while this thread's outermost node drop is draining `DROP_QUEUE`.
+    static DRAINING: Cell<bool> = const { Cell::new(false) };
+    static DROP_QUEUE: RefCell<Vec<Garbage>> = const { RefCell::new(Vec::new()) };
 }
 
 /// Dropping a node drops its edges and saved tensors, which may drop the next node, and so on:
@@ -208,22 +204,23 @@ impl Drop for Node {
             self.backward.get_mut().take(),
             self.hooks.take(),
         );
-        let first = DROP_QUEUE.try_with(|q| {
-            let mut q = q.borrow_mut();
-            q.queue.push(garbage);
-            !std::mem::replace(&mut q.draining, true)
-        });
-        match first {
+        match DRAINING.try_with(|d| d.replace(true)) {
+            // Another drop up the stack is draining the queue; it will drop this garbage.
+            // (If the queue is already torn down, the garbage is dropped with the closure.)
             Ok(true) => {
-                while let Some(item) = DROP_QUEUE.with(|q| q.borrow_mut().queue.pop()) {
+                let _ = DROP_QUEUE.try_with(|q| q.borrow_mut().push(garbage));
+            }
+            // The outermost drop: drop this node's garbage (which may queue more), then drain.
+            Ok(false) => {
+                drop(garbage);
+                while let Some(item) = DROP_QUEUE.with(|q| q.borrow_mut().pop()) {
                     drop(item);
                 }
-                DROP_QUEUE.with(|q| q.borrow_mut().draining = false);
+                DRAINING.with(|d| d.set(false));
             }
-            // Another drop up the stack is draining the queue; it will drop this garbage.
-            Ok(false) => {}
-            // Thread-local storage is being torn down; the garbage was dropped with the closure.
-            Err(_) => {}
+            // Thread-local storage is being torn down: drop in place (recursion is the
+            // lesser evil at thread exit).
+            Err(_) => drop(garbage),
         }
     }
 }

@@ -62,6 +62,7 @@ fn buffer_bytes(b: &Buffer) -> usize {
     match b {
         Buffer::F32(v) => v.capacity() * 4,
         Buffer::F64(v) => v.capacity() * 8,
+        Buffer::ScalarF32(_) | Buffer::ScalarF64(_) => 0,
     }
 }
 
@@ -269,7 +270,7 @@ mod tests {
         assert_eq!(ka, n * 4);
         let p = match &ta {
             Buffer::F32(v) => v.as_ptr(),
-            Buffer::F64(_) => unreachable!(),
+            _ => unreachable!(),
         };
         release(ta, ka);
         // The same size comes back: the same allocation.

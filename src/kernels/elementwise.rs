@@ -174,12 +174,14 @@ pub(crate) fn update_in_place<T: Element, F>(
         let s = &src[ls.offset..ls.offset + ls.numel()];
         d.par_chunks_mut(PAR_CHUNK)
             .zip(s.par_chunks(PAR_CHUNK))
-            .for_each(|(d, s)| {
-                for (d, &s) in d.iter_mut().zip(s) {
-                    *d = f(*d, s);
-                }
-            });
+            .for_each(|(d, s)| zip_update(d, s, &f));
         return;
+    }
+    if let (Some(rd), Some(rs)) = (ld.contiguous_range(), ls.contiguous_range()) {
+        if ls.shape == ld.shape {
+            zip_update(&mut dst[rd], &src[rs], &f);
+            return;
+        }
     }
     walk.for_rows(0, walk.rows(), |_, [od, os]| {
         for i in 0..n {
@@ -187,6 +189,33 @@ pub(crate) fn update_in_place<T: Element, F>(
             dst[di] = f(dst[di], src[os + i * ss]);
         }
     });
+}
+
+/// `d[i] = f(d[i], s[i])` over two equal-length slices. On x86-64 CPUs with FMA the loop is
+/// compiled for AVX2+FMA, so a `mul_add` in `f` (the optimizers' `p + alpha·g`, fused as in
+/// PyTorch's vectorised kernels) is one vector instruction instead of a libm call per element.
+fn zip_update<T: Copy, F: Fn(T, T) -> T>(d: &mut [T], s: &[T], f: &F) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx2,fma")]
+        unsafe fn zip_update_avx2<T: Copy, F: Fn(T, T) -> T>(d: &mut [T], s: &[T], f: &F) {
+            zip_update_plain(d, s, f);
+        }
+        if super::vmath::has_avx2_fma() {
+            // SAFETY: the CPU has AVX2 and FMA (checked just above), all that calling a
+            // function compiled with `target_feature(enable = "avx2,fma")` requires.
+            unsafe { zip_update_avx2(d, s, f) };
+            return;
+        }
+    }
+    zip_update_plain(d, s, f);
+}
+
+#[inline(always)]
+fn zip_update_plain<T: Copy, F: Fn(T, T) -> T>(d: &mut [T], s: &[T], f: &F) {
+    for (d, &s) in d.iter_mut().zip(s) {
+        *d = f(*d, s);
+    }
 }
 
 /// `dst[i] = f(dst[i])` in place.

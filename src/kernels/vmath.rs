@@ -312,7 +312,7 @@ unsafe fn run2_avx2<F: Func2>(f: &F, a: Lhs<'_>, b: &[f32], dst: &mut [f32]) {
 /// Whether this CPU runs the AVX2+FMA builds (detected once, then a cached load).
 #[cfg(target_arch = "x86_64")]
 #[inline]
-fn has_avx2_fma() -> bool {
+pub(super) fn has_avx2_fma() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 

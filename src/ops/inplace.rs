@@ -123,6 +123,28 @@ impl Tensor {
         self.update_with("add_", other, |a, b| a + b, |a, b| a + b)
     }
 
+    /// `self += alpha * other` in place (other broadcast to self), like PyTorch's
+    /// `self.add_(other, alpha=alpha)`: one fused multiply-add per element, as PyTorch's
+    /// vectorised CPU kernel computes it, so an SGD step `p.add_scaled_(&g, -lr)` matches
+    /// PyTorch's bit for bit. `alpha` is rounded to the tensor's dtype first.
+    ///
+    /// ```
+    /// use tensorgrad::tensor;
+    /// let p = tensor!([1.0, 2.0]);
+    /// p.try_add_scaled_(&tensor!([10.0, 20.0]), -0.5)?;
+    /// assert_eq!(p.to_vec::<f32>(), vec![-4.0, -8.0]);
+    /// # Ok::<(), tensorgrad::Error>(())
+    /// ```
+    pub fn try_add_scaled_(&self, other: &Tensor, alpha: f64) -> Result<()> {
+        let alpha32 = alpha as f32;
+        self.update_with(
+            "add_",
+            other,
+            move |a, b| b.mul_add(alpha32, a),
+            move |a, b| b.mul_add(alpha, a),
+        )
+    }
+
     /// `self -= other` in place.
     pub fn try_sub_(&self, other: &Tensor) -> Result<()> {
         self.update_with("sub_", other, |a, b| a - b, |a, b| a - b)
@@ -188,6 +210,14 @@ impl Tensor {
     #[track_caller]
     pub fn div_(&self, other: &Tensor) -> &Tensor {
         self.try_div_(other).or_panic();
+        self
+    }
+
+    /// In-place `add_` with a scale: `self += alpha * other`; see
+    /// [`try_add_scaled_`](Self::try_add_scaled_). # Panics: as [`add_`](Self::add_).
+    #[track_caller]
+    pub fn add_scaled_(&self, other: &Tensor, alpha: f64) -> &Tensor {
+        self.try_add_scaled_(other, alpha).or_panic();
         self
     }
 

@@ -140,17 +140,32 @@ impl Tensor {
         };
         let (sa, sb) = (self.shape().to_vec(), other.shape().to_vec());
         let batch_dims = batch.to_vec();
+        // Like PyTorch's mm_mat1/mat2_backward: a column-major operand (a transposed view,
+        // such as Linear's `weight.t()`) gets its gradient computed transposed, so the
+        // gradient has the operand's layout and reaches `.grad` without a strided copy.
+        let (a_col_major, b_col_major) = (
+            batch.is_empty() && is_column_major(self.layout()),
+            batch.is_empty() && is_column_major(other.layout()),
+        );
         let out = record(out, name, &[self, other], |needs| {
             let a = needs[1].then(|| SavedTensor::input(self));
             let b = needs[0].then(|| SavedTensor::input(other));
             rule(move |ctx, g| {
                 Ok(grads![
                     grad_if(ctx.needs(0), || {
-                        let bt = b.as_ref().expect("saved").get(ctx)?.transpose(-1, -2);
+                        let b = b.as_ref().expect("saved").get(ctx)?;
+                        if a_col_major {
+                            return Ok(b.matmul_batched(&g.t(), &[]).t());
+                        }
+                        let bt = b.transpose(-1, -2);
                         Ok(g.matmul_batched(&bt, &batch_dims).sum_to_shape(&sa))
                     })?,
                     grad_if(ctx.needs(1), || {
-                        let at = a.as_ref().expect("saved").get(ctx)?.transpose(-1, -2);
+                        let a = a.as_ref().expect("saved").get(ctx)?;
+                        if b_col_major {
+                            return Ok(g.t().matmul_batched(&a, &[]).t());
+                        }
+                        let at = a.transpose(-1, -2);
                         Ok(at.matmul_batched(g, &batch_dims).sum_to_shape(&sb))
                     })?,
                 ])
@@ -336,4 +351,10 @@ impl Tensor {
             )
         }))
     }
+}
+
+/// A 2-D layout stored column by column (the transpose of a contiguous matrix), with both
+/// dims above 1 so that the order is unambiguous.
+fn is_column_major(l: &crate::layout::Layout) -> bool {
+    matches!((l.shape.as_slice(), l.strides.as_slice()), ([r, c], [1, cs]) if *r > 1 && *c > 1 && cs == r)
 }

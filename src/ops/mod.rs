@@ -42,8 +42,15 @@ macro_rules! map_unary {
     ($t:expr, |$x:ident| $body:expr) => {{
         let t: &$crate::tensor::Tensor = $t;
         $crate::tensor::with_dtype!(t.dtype(), T => {
-            let v = t.with_slice::<T, _>(|s, l| $crate::kernels::elementwise::unary(s, l, |$x: T| $body));
-            $crate::tensor::Tensor::from_elems(v, t.shape())
+            t.with_slice::<T, _>(|s, l| {
+                let f = |$x: T| $body;
+                if l.numel() == 1 {
+                    // One element (every scalar): no kernel, no heap block.
+                    $crate::tensor::Tensor::from_scalar_elem(f(s[l.offset]), t.shape())
+                } else {
+                    $crate::tensor::Tensor::from_elems($crate::kernels::elementwise::unary(s, l, f), t.shape())
+                }
+            })
         })
     }};
 }
@@ -56,10 +63,17 @@ macro_rules! map_binary {
         let (a, b): (&$crate::tensor::Tensor, &$crate::tensor::Tensor) = ($a, $b);
         $crate::ops::broadcast_pair($op, a, b).map(|(la, lb, shape)| {
             $crate::tensor::with_dtype!(a.dtype(), T => {
-                let v = a.with_slice::<T, _>(|sa, _| {
-                    b.with_slice::<T, _>(|sb, _| $crate::kernels::elementwise::binary(sa, &la, sb, &lb, &shape, |$x: T, $y: T| $body))
-                });
-                $crate::tensor::Tensor::from_elems(v, &shape)
+                a.with_slice::<T, _>(|sa, _| {
+                    b.with_slice::<T, _>(|sb, _| {
+                        let f = |$x: T, $y: T| $body;
+                        if la.numel() == 1 {
+                            // One element (every scalar): no kernel, no heap block.
+                            $crate::tensor::Tensor::from_scalar_elem(f(sa[la.offset], sb[lb.offset]), &shape)
+                        } else {
+                            $crate::tensor::Tensor::from_elems($crate::kernels::elementwise::binary(sa, &la, sb, &lb, &shape, f), &shape)
+                        }
+                    })
+                })
             })
         })
     }};

@@ -1,6 +1,6 @@
 //! Stochastic gradient descent with momentum, dampening, weight decay and Nesterov momentum.
 
-use super::{check_hyper, write_param, Float, Optimizer};
+use super::{check_hyper, Float, Optimizer};
 use crate::error::{Error, Result};
 use crate::tensor::{with_dtype, Tensor};
 
@@ -110,7 +110,18 @@ impl Sgd {
         g: &Tensor,
         buf: Option<&Tensor>,
     ) -> Result<Option<Tensor>> {
-        let mut pv = p.to_vec::<T>();
+        if self.weight_decay == 0.0 && self.momentum == 0.0 {
+            // Plain SGD: p.add_(g, alpha=-lr) in place (maximize flips the sign, exactly as
+            // negating the gradient first would).
+            let alpha = if self.maximize { self.lr } else { -self.lr };
+            crate::no_grad(|| p.try_add_scaled_(g, alpha))?;
+            return Ok(None);
+        }
+        let pv = if self.weight_decay != 0.0 {
+            p.to_vec::<T>()
+        } else {
+            Vec::new()
+        };
         let mut gv = g.to_vec::<T>();
         if self.maximize {
             gv.iter_mut().for_each(|g| *g = -*g);
@@ -145,11 +156,9 @@ impl Sgd {
             }
             new_buf = Some(Tensor::from_vec(b, p.shape())?);
         }
-        let neg_lr = T::from_f64(-self.lr);
-        for (p, &g) in pv.iter_mut().zip(&gv) {
-            *p = g.mul_add(neg_lr, *p); // param.add_(grad, alpha=-lr)
-        }
-        write_param(p, pv)?;
+        // param.add_(grad, alpha=-lr)
+        let step = Tensor::from_vec(gv, p.shape())?;
+        crate::no_grad(|| p.try_add_scaled_(&step, -self.lr))?;
         Ok(new_buf)
     }
 }
