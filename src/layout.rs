@@ -108,6 +108,14 @@ pub(crate) fn normalize_dim_for(
 
 impl Layout {
     pub(crate) fn contiguous(shape: &[usize]) -> Self {
+        if shape.is_empty() {
+            // 0-d (every scalar): nothing to compute.
+            return Layout {
+                shape: Dims::new(),
+                strides: Dims::new(),
+                offset: 0,
+            };
+        }
         Layout {
             shape: SmallVec::from_slice(shape),
             strides: contiguous_strides(shape),
