@@ -107,12 +107,14 @@ pub(crate) struct Node {
     pub saves_tensors: bool,
     /// Where in the user's code the op was called (for anomaly mode).
     pub location: &'static Location<'static>,
-    pub hooks: OnceLock<NodeHooks>,
+    /// Boxed: rarely used, and keeping `Node` small keeps its allocation in the allocator's
+    /// cheapest size classes (a node is made and freed per recorded op).
+    pub hooks: OnceLock<Box<NodeHooks>>,
 }
 
 impl Node {
     pub(crate) fn hooks(&self) -> &NodeHooks {
-        self.hooks.get_or_init(NodeHooks::default)
+        self.hooks.get_or_init(Box::default)
     }
 }
 
@@ -137,8 +139,14 @@ where
     if !is_grad_enabled() || !inputs.iter().any(|t| t.requires_grad()) {
         return out;
     }
-    let edges: SmallVec<[Option<Edge>; 2]> = inputs.iter().map(|t| t.edge()).collect();
-    let needs: SmallVec<[bool; 4]> = edges.iter().map(Option::is_some).collect();
+    // Pushed one by one: `collect` into a SmallVec costs several times more for 1–2 items.
+    let mut edges: SmallVec<[Option<Edge>; 2]> = SmallVec::new();
+    let mut needs: SmallVec<[bool; 4]> = SmallVec::new();
+    for t in inputs {
+        let edge = t.edge();
+        needs.push(edge.is_some());
+        edges.push(edge);
+    }
     let before = saved_count();
     let backward: Box<dyn Backward> = Box::new(make(&needs));
     let saves_tensors = saved_count() != before;
@@ -185,7 +193,7 @@ impl Tensor {
 type Garbage = (
     SmallVec<[Option<Edge>; 2]>,
     Option<Box<dyn Backward>>,
-    Option<NodeHooks>,
+    Option<Box<NodeHooks>>,
 );
 
 thread_local! {
