@@ -162,6 +162,19 @@ pub(crate) fn update_in_place<T: Element, F>(
 ) where
     F: Fn(T, T) -> T + Sync,
 {
+    if let (Some(rd), Some(rs)) = (ld.contiguous_range(), ls.contiguous_range()) {
+        if ls.shape == ld.shape {
+            let (d, s) = (&mut dst[rd], &src[rs]);
+            if d.len() >= PAR_MIN {
+                d.par_chunks_mut(PAR_CHUNK)
+                    .zip(s.par_chunks(PAR_CHUNK))
+                    .for_each(|(d, s)| zip_update(d, s, &f));
+            } else {
+                zip_update(d, s, &f);
+            }
+            return;
+        }
+    }
     let walk = Walk::new(
         &ld.shape,
         [&ld.strides, &ls.strides],
@@ -169,20 +182,6 @@ pub(crate) fn update_in_place<T: Element, F>(
     );
     let n = walk.inner();
     let [sd, ss] = walk.inner_strides();
-    if ld.is_contiguous() && ls.is_contiguous() && ls.shape == ld.shape && ld.numel() >= PAR_MIN {
-        let d = &mut dst[ld.offset..ld.offset + ld.numel()];
-        let s = &src[ls.offset..ls.offset + ls.numel()];
-        d.par_chunks_mut(PAR_CHUNK)
-            .zip(s.par_chunks(PAR_CHUNK))
-            .for_each(|(d, s)| zip_update(d, s, &f));
-        return;
-    }
-    if let (Some(rd), Some(rs)) = (ld.contiguous_range(), ls.contiguous_range()) {
-        if ls.shape == ld.shape {
-            zip_update(&mut dst[rd], &src[rs], &f);
-            return;
-        }
-    }
     walk.for_rows(0, walk.rows(), |_, [od, os]| {
         for i in 0..n {
             let di = od + i * sd;
