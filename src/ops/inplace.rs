@@ -124,9 +124,9 @@ impl Tensor {
     }
 
     /// `self += alpha * other` in place (other broadcast to self), like PyTorch's
-    /// `self.add_(other, alpha=alpha)`: one fused multiply-add per element, as PyTorch's
-    /// vectorised CPU kernel computes it, so an SGD step `p.add_scaled_(&g, -lr)` matches
-    /// PyTorch's bit for bit. `alpha` is rounded to the tensor's dtype first.
+    /// `self.add_(other, alpha=alpha)`: one fused multiply-add per element, the operation
+    /// PyTorch's vectorised CPU kernel uses (an SGD step is `p.add_scaled_(&g, -lr)`).
+    /// `alpha` is rounded to the tensor's dtype first.
     ///
     /// ```
     /// use tensorgrad::tensor;
