@@ -101,8 +101,40 @@ impl Tensor {
         with_dtype!(dtype, T => {
             let (s, e) = (start as T, end as T);
             let step = if steps > 1 { (e - s) / (steps - 1) as T } else { 0.0 };
+            // PyTorch's CPU kernel: the first half counts up from `start`, the second half
+            // down from `end` (so both ends are exact), each value one fused multiply-add,
+            // `step·i + start` or `−step·k + end` rounded once; the values are bit-identical to
+            // PyTorch's (tests/factories.rs). One element is `start`, as in PyTorch.
             let half = steps / 2;
-            let v: Vec<T> = crate::kernels::elementwise::from_index(steps, |i| if i < half { s + step * i as T } else { e - step * (steps - i - 1) as T });
+            let v: Vec<T> = crate::kernels::elementwise::fill_chunks(steps, #[inline(always)] |first, out: &mut [T]| {
+                if steps == 1 {
+                    out.fill(s);
+                    return;
+                }
+                let mid = half.clamp(first, first + out.len()) - first;
+                let (up, down) = out.split_at_mut(mid);
+                // One branch-free loop per half, so each vectorises. Where the indices fit in
+                // i32 they are converted from i32: the same value rounds to the same float
+                // from either integer type, and i32 → float is one vector instruction.
+                let first_down = first + mid;
+                if steps <= i32::MAX as usize {
+                    let i0 = first as i32;
+                    for (j, o) in (0i32..).zip(up.iter_mut()) {
+                        *o = step.mul_add((i0 + j) as T, s);
+                    }
+                    let k0 = steps.saturating_sub(first_down + 1) as i32;
+                    for (j, o) in (0i32..).zip(down.iter_mut()) {
+                        *o = (-step).mul_add((k0 - j) as T, e);
+                    }
+                } else {
+                    for (i, o) in (first..).zip(up.iter_mut()) {
+                        *o = step.mul_add(i as T, s);
+                    }
+                    for (i, o) in (first_down..).zip(down.iter_mut()) {
+                        *o = (-step).mul_add((steps - i - 1) as T, e);
+                    }
+                }
+            });
             Tensor::from_elems(v, &[steps])
         })
     }
@@ -162,7 +194,16 @@ impl Tensor {
         }
         let n = count as usize;
         Ok(
-            with_dtype!(dtype, T => Tensor::from_elems((0..n).map(|i| (start + i as f64 * step) as T).collect::<Vec<T>>(), &[n])),
+            // PyTorch's CPU kernel: `step·i + start` in f64 as one fused multiply-add, then
+            // rounded to the dtype; bit-identical values (tests/factories.rs).
+            with_dtype!(dtype, T => {
+                let v: Vec<T> = crate::kernels::elementwise::fill_chunks(n, #[inline(always)] |first, out: &mut [T]| {
+                    for (i, o) in (first..).zip(out.iter_mut()) {
+                        *o = step.mul_add(i as f64, start) as T;
+                    }
+                });
+                Tensor::from_elems(v, &[n])
+            }),
         )
     }
 

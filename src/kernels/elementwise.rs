@@ -190,31 +190,39 @@ pub(crate) fn update_in_place<T: Element, F>(
     });
 }
 
-/// `d[i] = f(d[i], s[i])` over two equal-length slices. On x86-64 CPUs with FMA the loop is
-/// compiled for AVX2+FMA, so a `mul_add` in `f` (the optimizers' `p + alpha·g`, fused as in
-/// PyTorch's vectorised kernels) is one vector instruction instead of a libm call per element.
+/// `d[i] = f(d[i], s[i])` over two equal-length slices, compiled for FMA where the CPU has it
+/// (see [`with_fma`]): a `mul_add` in `f` (the optimizers' `p + alpha·g`, fused as in
+/// PyTorch's vectorised kernels) is then one vector instruction, not a libm call per element.
 fn zip_update<T: Copy, F: Fn(T, T) -> T>(d: &mut [T], s: &[T], f: &F) {
+    with_fma(
+        #[inline(always)]
+        || {
+            for (d, &s) in d.iter_mut().zip(s) {
+                *d = f(*d, s);
+            }
+        },
+    )
+}
+
+/// Runs `body` compiled for AVX2+FMA when the CPU has both (chosen at run time), otherwise as
+/// is. `body` is inlined into the FMA-enabled function, so its loops vectorise with AVX2 and
+/// its `mul_add`s become single instructions; without FMA they are libm calls, with the same
+/// (correctly rounded) results.
+#[inline(always)]
+pub(crate) fn with_fma<R, F: FnOnce() -> R>(body: F) -> R {
     #[cfg(target_arch = "x86_64")]
     {
         #[target_feature(enable = "avx2,fma")]
-        unsafe fn zip_update_avx2<T: Copy, F: Fn(T, T) -> T>(d: &mut [T], s: &[T], f: &F) {
-            zip_update_plain(d, s, f);
+        unsafe fn run_fma<R, F: FnOnce() -> R>(body: F) -> R {
+            body()
         }
         if super::vmath::has_avx2_fma() {
             // SAFETY: the CPU has AVX2 and FMA (checked just above), all that calling a
             // function compiled with `target_feature(enable = "avx2,fma")` requires.
-            unsafe { zip_update_avx2(d, s, f) };
-            return;
+            return unsafe { run_fma(body) };
         }
     }
-    zip_update_plain(d, s, f);
-}
-
-#[inline(always)]
-fn zip_update_plain<T: Copy, F: Fn(T, T) -> T>(d: &mut [T], s: &[T], f: &F) {
-    for (d, &s) in d.iter_mut().zip(s) {
-        *d = f(*d, s);
-    }
+    body()
 }
 
 /// `dst[i] = f(dst[i])` in place.
@@ -239,18 +247,26 @@ pub(crate) fn map_in_place<T: Element, F: Fn(T) -> T + Sync>(dst: &mut [T], ld: 
     });
 }
 
-/// `[f(0), f(1), ..., f(n - 1)]`, in parallel for large `n` (linspace, arange).
-pub(crate) fn from_index<T: Element, F: Fn(usize) -> T + Sync>(n: usize, f: F) -> Vec<T> {
-    if n < PAR_MIN {
-        return (0..n).map(f).collect();
-    }
+/// A fresh `n`-element vector filled by `fill(first, chunk)`, which writes the elements whose
+/// indices start at `first`; chunks run in parallel for large `n`, each compiled for FMA where
+/// the CPU has it (see [`with_fma`]). Filling a whole chunk at a time lets the caller write
+/// loops that vectorise (linspace).
+pub(crate) fn fill_chunks<T: Element, F: Fn(usize, &mut [T]) + Sync>(n: usize, fill: F) -> Vec<T> {
     let mut out = alloc::output::<T>(n);
+    if n < PAR_MIN {
+        with_fma(
+            #[inline(always)]
+            || fill(0, &mut out),
+        );
+        return out;
+    }
     out.par_chunks_mut(PAR_CHUNK)
         .enumerate()
         .for_each(|(c, chunk)| {
-            for (i, o) in chunk.iter_mut().enumerate() {
-                *o = f(c * PAR_CHUNK + i);
-            }
+            with_fma(
+                #[inline(always)]
+                || fill(c * PAR_CHUNK, chunk),
+            )
         });
     out
 }
