@@ -56,40 +56,34 @@ pub fn make_dual(primal: &Tensor, tangent: &Tensor) -> Result<Tensor> {
 /// The value and tangent of a dual tensor (`None` for a tensor without a tangent), like
 /// `unpack_dual`. The value is returned without the tangent.
 pub fn unpack_dual(t: &Tensor) -> (Tensor, Option<Tensor>) {
-    let tangent = t.0.tangent.clone();
+    let tangent = t.0.tangent().cloned();
     if tangent.is_none() {
         return (t.clone(), None);
     }
-    let primal = Tensor::from_parts(
-        t.storage().clone(),
-        t.layout().clone(),
-        t.dtype(),
-        t.0.grad_fn.clone(),
-    );
+    let primal = Tensor::from_parts(t.storage().clone(), t.layout().clone(), t.0.grad_fn.clone());
     (primal, tangent)
 }
 
 impl Tensor {
     /// This tensor's forward-mode tangent, if it is a dual tensor (see [`forward_ad`](crate::forward_ad)).
     pub fn tangent(&self) -> Option<Tensor> {
-        self.0.tangent.clone()
+        self.0.tangent().cloned()
     }
 
     /// Sets the tangent of a freshly made output.
     pub(crate) fn with_tangent(mut self, tangent: Tensor) -> Tensor {
         match Arc::get_mut(&mut self.0) {
             Some(inner) => {
-                inner.tangent = Some(tangent);
+                inner.set_tangent(tangent);
                 self
             }
             None => {
                 let mut t = Tensor::from_parts(
                     self.storage().clone(),
                     self.layout().clone(),
-                    self.dtype(),
                     self.0.grad_fn.clone(),
                 );
-                Arc::get_mut(&mut t.0).expect("fresh").tangent = Some(tangent);
+                Arc::get_mut(&mut t.0).expect("fresh").set_tangent(tangent);
                 t
             }
         }
@@ -105,10 +99,10 @@ pub(crate) fn jvp<F>(out: Tensor, inputs: &[&Tensor], rule: F) -> Tensor
 where
     F: FnOnce(&[Option<Tensor>]) -> Option<Tensor>,
 {
-    if !inputs.iter().any(|t| t.0.tangent.is_some()) || IN_JVP_RULE.with(Cell::get) {
+    if !inputs.iter().any(|t| t.0.tangent().is_some()) || IN_JVP_RULE.with(Cell::get) {
         return out;
     }
-    let tangents: Vec<Option<Tensor>> = inputs.iter().map(|t| t.0.tangent.clone()).collect();
+    let tangents: Vec<Option<Tensor>> = inputs.iter().map(|t| t.0.tangent().cloned()).collect();
     IN_JVP_RULE.with(|f| f.set(true));
     struct Reset;
     impl Drop for Reset {

@@ -4,8 +4,10 @@
 use crate::error::{Error, Result};
 use smallvec::SmallVec;
 
-/// A small vector of sizes or strides; tensors up to 4-D need no heap allocation.
-pub(crate) type Dims = SmallVec<[usize; 4]>;
+/// A small vector of sizes or strides; tensors up to 3-D need no heap allocation. Three, not
+/// four: two inline arrays of four would make every tensor handle too big for glibc's fast
+/// bins, which costs every op (see `per_op_allocations_fit_the_fast_bins` in `tensor.rs`).
+pub(crate) type Dims = SmallVec<[usize; 3]>;
 
 /// Shape, strides (in elements) and offset into the storage.
 #[derive(Clone, Debug, PartialEq, Eq)]

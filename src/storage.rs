@@ -40,6 +40,8 @@ impl Buffer {
 /// One allocation of elements, shared by every view of it.
 pub(crate) struct Storage {
     buf: RwLock<Buffer>,
+    /// The buffer's dtype, which never changes; kept outside the lock so reading it is free.
+    dtype: DType,
     version: AtomicU64,
     /// Bytes counted as live by the kernels' buffer cache (0 for small buffers).
     tracked: usize,
@@ -49,6 +51,7 @@ impl Storage {
     pub(crate) fn new(buf: Buffer) -> Self {
         let tracked = crate::kernels::alloc::track_live(&buf);
         Storage {
+            dtype: buf.dtype(),
             buf: RwLock::new(buf),
             version: AtomicU64::new(0),
             tracked,
@@ -64,6 +67,10 @@ impl Storage {
     pub(crate) fn write(&self) -> RwLockWriteGuard<'_, Buffer> {
         self.version.fetch_add(1, Ordering::Relaxed);
         self.buf.write()
+    }
+
+    pub(crate) fn dtype(&self) -> DType {
+        self.dtype
     }
 
     pub(crate) fn version(&self) -> u64 {

@@ -97,7 +97,7 @@ pub fn to_dot(output: &Tensor) -> String {
 pub fn to_dot_named(output: &Tensor, names: &[(&str, &Tensor)]) -> String {
     let leaf_names: FxHashMap<*const GradMeta, &str> = names
         .iter()
-        .filter_map(|&(name, t)| t.0.meta.get().map(|m| (Arc::as_ptr(m), name)))
+        .filter_map(|&(name, t)| t.0.meta().map(|m| (Arc::as_ptr(m), name)))
         .collect();
     let output_name = names
         .iter()

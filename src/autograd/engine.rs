@@ -137,7 +137,7 @@ pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
         for (i, t) in inputs.iter().enumerate() {
             let (targets, key) = if let Some(node) = &t.0.grad_fn {
                 (&mut node_targets, node_key(node))
-            } else if let Some(meta) = t.0.meta.get().filter(|m| m.requires_grad()) {
+            } else if let Some(meta) = t.0.meta().filter(|m| m.requires_grad()) {
                 (&mut leaf_targets, meta_key(meta))
             } else {
                 return Err(Error::autograd(
@@ -167,7 +167,7 @@ pub(crate) fn run(req: Request<'_>) -> Result<Vec<Option<Tensor>>> {
     let mut leaf_index: FxHashMap<usize, usize> = FxHashMap::default();
     let mut root_ids: Vec<usize> = Vec::new();
     for (out, grad) in &req.roots {
-        match (&out.0.grad_fn, out.0.meta.get()) {
+        match (&out.0.grad_fn, out.0.meta()) {
             (Some(node), _) => {
                 let known = arena.states.len();
                 let id = arena.intern(node.clone(), &node_targets, false);

@@ -49,7 +49,7 @@ impl SavedTensor {
     pub(crate) fn input(t: &Tensor) -> Self {
         note_saved();
         let version = t.storage().version();
-        let Some(meta) = t.0.meta.get() else {
+        let Some(meta) = t.0.meta() else {
             return SavedTensor {
                 data: t.clone(),
                 version,
@@ -98,22 +98,18 @@ impl SavedTensor {
             Identity::Leaf(weak) => match weak.upgrade() {
                 Some(meta) => {
                     let t = d.view_with(d.layout().clone());
-                    let _ = t.0.meta.set(meta);
+                    t.0.meta_or_init(|| meta);
                     t
                 }
                 // The leaf is gone, so nobody can ask for its gradient: a constant will do.
                 None => d.clone(),
             },
-            Identity::NonLeaf(node) => Tensor::from_parts(
-                d.storage().clone(),
-                d.layout().clone(),
-                d.dtype(),
-                Some(node.clone()),
-            ),
+            Identity::NonLeaf(node) => {
+                Tensor::from_parts(d.storage().clone(), d.layout().clone(), Some(node.clone()))
+            }
             Identity::Output => Tensor::from_parts(
                 d.storage().clone(),
                 d.layout().clone(),
-                d.dtype(),
                 Some(ctx.node.clone()),
             ),
         })

@@ -104,7 +104,7 @@ impl Tensor {
     /// True when ops on this tensor are recorded for backward: it is a leaf marked with
     /// [`set_requires_grad`](Self::set_requires_grad), or it was computed from one.
     pub fn requires_grad(&self) -> bool {
-        self.0.grad_fn.is_some() || self.0.meta.get().is_some_and(|m| m.requires_grad())
+        self.0.grad_fn.is_some() || self.0.meta().is_some_and(|m| m.requires_grad())
     }
 
     /// True for tensors not computed by a recorded op (created by the user, or detached).
@@ -142,7 +142,7 @@ impl Tensor {
     /// The gradient accumulated by backward, like `tensor.grad`: set for leaves that require
     /// grad and for non-leaves after [`retain_grad`](Self::retain_grad). `None` until then.
     pub fn grad(&self) -> Option<Tensor> {
-        self.0.meta.get().and_then(|m| m.grad.lock().clone())
+        self.0.meta().and_then(|m| m.grad.lock().clone())
     }
 
     /// Replaces the stored gradient, like assigning `tensor.grad = g`.
@@ -168,7 +168,7 @@ impl Tensor {
     /// Clears the stored gradient (sets `.grad` to `None`, like `optimizer.zero_grad()`).
     /// To zero it in place instead, use `t.grad().unwrap().zero_()`.
     pub fn zero_grad(&self) {
-        if let Some(m) = self.0.meta.get() {
+        if let Some(m) = self.0.meta() {
             *m.grad.lock() = None;
         }
     }
@@ -187,8 +187,7 @@ impl Tensor {
     /// This tensor's autograd state, created (not requiring grad) on first use.
     fn grad_meta(&self) -> &Arc<GradMeta> {
         self.0
-            .meta
-            .get_or_init(|| Arc::new(GradMeta::new(false, self.shape())))
+            .meta_or_init(|| Arc::new(GradMeta::new(false, self.shape())))
     }
 
     /// Keeps this non-leaf tensor's gradient in [`grad`](Self::grad) after backward, like
@@ -223,7 +222,7 @@ impl Tensor {
             node.hooks().hooks.lock().push(hook);
             return Ok(());
         }
-        match self.0.meta.get() {
+        match self.0.meta() {
             Some(meta) if meta.requires_grad() => {
                 meta.hooks.lock().push(hook);
                 Ok(())

@@ -2,13 +2,13 @@
 //! along one dim. Indices are plain `usize`s already checked against the sizes.
 
 use crate::element::Element;
-use crate::layout::{contiguous_strides, Layout};
+use crate::layout::{contiguous_strides, Dims, Layout};
 use smallvec::SmallVec;
 
 /// The layout that walks `shape` (an index's shape) through storage with `strides`, except
 /// that `dim` does not move: the index supplies that coordinate.
 fn pinned(shape: &[usize], strides: &[usize], offset: usize, dim: usize) -> Layout {
-    let mut strides: SmallVec<[usize; 4]> = SmallVec::from_slice(strides);
+    let mut strides: Dims = SmallVec::from_slice(strides);
     strides[dim] = 0;
     Layout {
         shape: SmallVec::from_slice(shape),
