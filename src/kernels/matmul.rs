@@ -176,6 +176,7 @@ unsafe fn gemm_strided<T: Element>(
 #[cfg(test)]
 mod tests {
     use super::{matmul, Mat};
+    use crate::element::Element;
 
     /// Row-major values `a[i][j]` stored with strides (rs, cs): row-major or transposed.
     fn store(vals: &[f64], rows: usize, cols: usize, transposed: bool) -> (Vec<f64>, usize, usize) {
@@ -187,6 +188,35 @@ mod tests {
             }
         }
         (data, rs, cs)
+    }
+
+    /// The largest error of the kernel's product against `want`, relative to max(|want|, 1).
+    fn worst_error<T: Element>(
+        a: &[T],
+        (ars, acs): (usize, usize),
+        b: &[T],
+        (brs, bcs): (usize, usize),
+        (m, k, n): (usize, usize, usize),
+        want: &[f64],
+    ) -> f64 {
+        let a = Mat {
+            data: a,
+            offset: 0,
+            rs: ars,
+            cs: acs,
+        };
+        let b = Mat {
+            data: b,
+            offset: 0,
+            rs: brs,
+            cs: bcs,
+        };
+        let mut got = vec![T::from_f64(f64::NAN); m * n];
+        matmul(a, b, &mut got, m, k, n);
+        got.iter()
+            .zip(want)
+            .map(|(g, w)| (g.to_f64() - w).abs() / w.abs().max(1.0))
+            .fold(0.0, f64::max)
     }
 
     /// The parallel paths (column panels, uneven; row panels for narrow outputs) and the
@@ -210,57 +240,13 @@ mod tests {
             for (ta, tb) in [(false, false), (true, false), (false, true), (true, true)] {
                 let (ad, ars, acs) = store(&av, m, k, ta);
                 let (bd, brs, bcs) = store(&bv, k, n, tb);
-                let a = Mat {
-                    data: &ad,
-                    offset: 0,
-                    rs: ars,
-                    cs: acs,
-                };
-                let b = Mat {
-                    data: &bd,
-                    offset: 0,
-                    rs: brs,
-                    cs: bcs,
-                };
-                let mut got = vec![f64::NAN; m * n];
-                matmul(a, b, &mut got, m, k, n);
-                let worst = got
-                    .iter()
-                    .zip(&want)
-                    .map(|(g, w)| (g - w).abs() / w.abs().max(1.0))
-                    .fold(0.0, f64::max);
-                assert!(
-                    worst < 1e-12,
-                    "{m}x{k}x{n} transposed a={ta} b={tb}: error {worst:e}"
-                );
-
-                let (af, bf): (Vec<f32>, Vec<f32>) = (
-                    ad.iter().map(|&x| x as f32).collect(),
-                    bd.iter().map(|&x| x as f32).collect(),
-                );
-                let a = Mat {
-                    data: &af,
-                    offset: 0,
-                    rs: ars,
-                    cs: acs,
-                };
-                let b = Mat {
-                    data: &bf,
-                    offset: 0,
-                    rs: brs,
-                    cs: bcs,
-                };
-                let mut got = vec![f32::NAN; m * n];
-                matmul(a, b, &mut got, m, k, n);
-                let worst = got
-                    .iter()
-                    .zip(&want)
-                    .map(|(&g, w)| (g as f64 - w).abs() / w.abs().max(1.0))
-                    .fold(0.0, f64::max);
-                assert!(
-                    worst < 1e-3,
-                    "f32 {m}x{k}x{n} transposed a={ta} b={tb}: error {worst:e}"
-                );
+                let what = format!("{m}x{k}x{n} transposed a={ta} b={tb}");
+                let worst = worst_error(&ad, (ars, acs), &bd, (brs, bcs), (m, k, n), &want);
+                assert!(worst < 1e-12, "f64 {what}: error {worst:e}");
+                let narrow = |v: &[f64]| v.iter().map(|&x| x as f32).collect::<Vec<f32>>();
+                let (af, bf) = (narrow(&ad), narrow(&bd));
+                let worst = worst_error(&af, (ars, acs), &bf, (brs, bcs), (m, k, n), &want);
+                assert!(worst < 1e-3, "f32 {what}: error {worst:e}");
             }
         }
     }
