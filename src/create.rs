@@ -86,11 +86,13 @@ impl Tensor {
     }
 
     /// `steps` evenly spaced f32 values from `start` to `end` inclusive, like
-    /// `torch.linspace` (computed from both ends, as PyTorch does, so the last value is `end`).
+    /// `torch.linspace`, with the same values bit for bit: computed from both ends, as PyTorch
+    /// does (so the last value is `end`), each one fused multiply-add. One step gives `[start]`.
     ///
     /// ```
     /// use tensorgrad::Tensor;
     /// assert_eq!(Tensor::linspace(0.0, 1.0, 5).to_vec::<f32>(), vec![0.0, 0.25, 0.5, 0.75, 1.0]);
+    /// assert_eq!(Tensor::linspace(2.0, 5.0, 1).to_vec::<f32>(), vec![2.0]);
     /// ```
     pub fn linspace(start: f64, end: f64, steps: usize) -> Tensor {
         Tensor::linspace_with(start, end, steps, DType::F32)
