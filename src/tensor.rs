@@ -35,8 +35,9 @@ pub(crate) struct Inner {
     /// The node that computed this tensor; `None` for leaves.
     pub grad_fn: Option<NodeRef>,
     /// State most tensors never have, boxed on first use. One pointer instead of three words
-    /// keeps `Inner` at 104 bytes, so its allocation (with the `Arc` counts, 120) is served
-    /// from glibc's fast bins: the allocation every op makes is then about half the cost.
+    /// keeps `Inner` at 96 bytes (112 with the `Arc` counts), inside glibc's fast bins, whose
+    /// blocks are freed and reused without coalescing; with the same change to `Node`, 8.6%
+    /// fewer instructions per scalar op (callgrind).
     pub extra: OnceBox<Extra>,
 }
 
