@@ -8,14 +8,10 @@
 //! `base + k·step` from the block's first value, which can round the other way by one ulp
 //! depending on the vector width of the build and CPU.
 
+mod fixture_file;
+
 use serde::Deserialize;
 use tensorgrad::{DType, Tensor};
-
-#[derive(Deserialize)]
-struct Fixture {
-    torch: String,
-    cases: Vec<Case>,
-}
 
 #[derive(Deserialize)]
 struct Case {
@@ -91,14 +87,9 @@ fn ulps_apart(a: f64, b: f64, dtype: &str) -> u64 {
     }
 }
 
-fn fixture() -> Fixture {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/factories.json");
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
-}
-
 #[test]
 fn linspace_and_arange_match_pytorch() {
-    let fixture = fixture();
+    let fixture = fixture_file::load::<Case>("factories");
     assert!(fixture.cases.len() >= 30, "{} cases", fixture.cases.len());
     let mut failures = Vec::new();
     let mut compared = 0;

@@ -8,14 +8,10 @@
 //! differently. Gradient zeros are compared without sign: PyTorch's backward formulas and
 //! tensorgrad's may order a product differently, which can flip the sign of an exact zero.
 
+mod fixture_file;
+
 use serde::Deserialize;
 use tensorgrad::{BackwardOptions, DType, Tensor};
-
-#[derive(Deserialize)]
-struct Fixture {
-    torch: String,
-    cases: Vec<Case>,
-}
 
 #[derive(Deserialize)]
 struct Case {
@@ -127,8 +123,7 @@ const KNOWN: &[&str] = &[];
 
 #[test]
 fn nan_and_inf_propagate_like_pytorch() {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/numerics.json");
-    let fixture: Fixture = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    let fixture = fixture_file::load::<Case>("numerics");
     assert!(fixture.cases.len() >= 40, "{} cases", fixture.cases.len());
     let mut failures = Vec::new();
     for case in &fixture.cases {

@@ -3,15 +3,11 @@
 //! the gradients of the loss `sum_k (out_k * w_k).sum()`, and the grad_fn name. Every failing
 //! case is reported by name.
 
+mod fixture_file;
+
 use serde::Deserialize;
 use serde_json::Value;
 use tensorgrad::{DType, Result, Tensor};
-
-#[derive(Deserialize)]
-struct Fixture {
-    torch: String,
-    cases: Vec<Case>,
-}
 
 #[derive(Deserialize)]
 struct Case {
@@ -359,12 +355,7 @@ fn replay(case: &Case) -> Vec<String> {
 
 #[test]
 fn every_op_matches_pytorch() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/ops.json"
-    ))
-    .expect("tests/fixtures/ops.json (run scripts/fixtures/ops.py)");
-    let fixture: Fixture = serde_json::from_str(&text).expect("valid fixture JSON");
+    let fixture = fixture_file::load::<Case>("ops");
     assert!(
         fixture.cases.len() > 200,
         "the fixture lost cases: {}",
@@ -394,12 +385,7 @@ fn every_op_matches_pytorch() {
 /// issue lists (a guard against the fixture silently shrinking).
 #[test]
 fn fixture_covers_the_op_set() {
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/tests/fixtures/ops.json"
-    ))
-    .unwrap();
-    let fixture: Fixture = serde_json::from_str(&text).unwrap();
+    let fixture = fixture_file::load::<Case>("ops");
     let ops: std::collections::BTreeSet<&str> =
         fixture.cases.iter().map(|c| c.op.as_str()).collect();
     for op in [
