@@ -298,7 +298,12 @@ impl Tensor {
         data.shape_into(&mut shape);
         let mut values = Vec::with_capacity(shape.iter().product());
         data.flatten_into(&mut values);
-        with_dtype!(dtype, T => Tensor::from_elems(values.into_iter().map(|v| v as T).collect::<Vec<T>>(), &shape))
+        with_dtype!(dtype, T => match values[..] {
+            // One element (`tensor!(3.0)`, the tutorial's kind of input) is stored inline, as
+            // one-element op results are: no heap block for it.
+            [only] => Tensor::from_scalar_elem(only as T, &shape),
+            _ => Tensor::from_elems(values.into_iter().map(|v| v as T).collect::<Vec<T>>(), &shape),
+        })
     }
 
     /// A copy converted to `dtype` (the tensor itself if it already has it), like
