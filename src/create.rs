@@ -106,13 +106,10 @@ impl Tensor {
             // PyTorch's CPU kernel: the first half counts up from `start`, the second half
             // down from `end` (so both ends are exact), each value one fused multiply-add,
             // `step·i + start` or `−step·k + end` rounded once; the values are bit-identical to
-            // PyTorch's (tests/factories.rs). One element is `start`, as in PyTorch.
-            let half = steps / 2;
+            // PyTorch's (tests/factories.rs). A single point counts up, so it is `start`, as in
+            // PyTorch.
+            let half = if steps == 1 { 1 } else { steps / 2 };
             let v: Vec<T> = crate::kernels::elementwise::fill_chunks(steps, #[inline(always)] |first, out: &mut [T]| {
-                if steps == 1 {
-                    out.fill(s);
-                    return;
-                }
                 let mid = half.clamp(first, first + out.len()) - first;
                 let (up, down) = out.split_at_mut(mid);
                 // One branch-free loop per half, so each vectorises. Where the indices fit in
