@@ -20,6 +20,7 @@
 use crate::element::Element;
 use crate::storage::Buffer;
 use std::collections::VecDeque;
+use std::mem::{ManuallyDrop, MaybeUninit};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
@@ -29,7 +30,7 @@ use std::sync::{Mutex, OnceLock};
 const CACHE_MIN_BYTES: usize = 256 << 10;
 
 /// Fresh buffers at least this large get `MADV_HUGEPAGE` on their 2 MiB-aligned interior.
-#[cfg(target_os = "linux")]
+#[cfg(all(target_os = "linux", not(miri)))]
 const HUGEPAGE_MIN_BYTES: usize = 4 << 20;
 
 const DEFAULT_LIMIT_BYTES: usize = 1 << 30;
@@ -220,16 +221,55 @@ pub(crate) fn output<T: Element>(n: usize) -> Vec<T> {
     v
 }
 
-/// A vector of `n` copies of `value`.
-pub(crate) fn filled<T: Element>(n: usize, value: T) -> Vec<T> {
-    let mut v = output::<T>(n);
-    v.fill(value);
+/// A buffer of `n` elements for a kernel that writes every element before anything reads
+/// it, like PyTorch's `torch.empty`: a recycled buffer when one fits, else fresh memory that
+/// is neither zeroed nor touched. [`output`] zeroes its fresh memory, and when glibc serves
+/// it from a reused heap chunk (anything freed earlier, which the buffer cache declined) that
+/// is a `memset` on the calling thread — in a training step the cache cannot hold every
+/// buffer, and the `memset` of matmul outputs was about 2% of all `mlp_step` samples, all of
+/// it serial. Hand the result to [`assume_init`] once every element is written.
+pub(crate) fn output_uninit<T: Element>(n: usize) -> Vec<MaybeUninit<T>> {
+    if n * std::mem::size_of::<T>() >= CACHE_MIN_BYTES {
+        if let Some(v) = take_cached::<T>(n) {
+            let mut v = ManuallyDrop::new(v);
+            let (ptr, len, cap) = (v.as_mut_ptr(), v.len(), v.capacity());
+            // SAFETY: `MaybeUninit<T>` has `T`'s size and alignment, so the allocation, length
+            // and capacity of the `Vec<T>` (which is not dropped) describe a valid
+            // `Vec<MaybeUninit<T>>`; every value is a valid `MaybeUninit<T>`.
+            return unsafe { Vec::from_raw_parts(ptr.cast::<MaybeUninit<T>>(), len, cap) };
+        }
+    }
+    let mut v = Vec::with_capacity(n);
+    // Writes nothing: an uninitialised `MaybeUninit` is a no-op store.
+    v.resize_with(n, MaybeUninit::uninit);
+    advise_huge_pages(&v);
     v
 }
 
+/// The buffer of [`output_uninit`], once written.
+///
+/// # Safety
+/// Every element of `v` must have been initialised.
+pub(crate) unsafe fn assume_init<T>(v: Vec<MaybeUninit<T>>) -> Vec<T> {
+    let mut v = ManuallyDrop::new(v);
+    let (ptr, len, cap) = (v.as_mut_ptr(), v.len(), v.capacity());
+    // SAFETY: same size and alignment as above, the source `Vec` is not dropped, and the
+    // caller guarantees the first `len` elements are initialised `T`s.
+    unsafe { Vec::from_raw_parts(ptr.cast::<T>(), len, cap) }
+}
+
+/// A vector of `n` copies of `value`.
+pub(crate) fn filled<T: Element>(n: usize, value: T) -> Vec<T> {
+    let mut v = output_uninit::<T>(n);
+    v.fill(MaybeUninit::new(value));
+    // SAFETY: `fill` just wrote every element.
+    unsafe { assume_init(v) }
+}
+
 /// Asks Linux to back the 2 MiB-aligned interior of a fresh, untouched buffer with
-/// transparent huge pages (THP is often in `madvise` mode, so it must be asked for).
-#[cfg(target_os = "linux")]
+/// transparent huge pages (THP is often in `madvise` mode, so it must be asked for). Not
+/// under Miri, which cannot call `madvise` (the kernels' `unsafe` code is checked with it).
+#[cfg(all(target_os = "linux", not(miri)))]
 fn advise_huge_pages<T>(v: &[T]) {
     const HUGE: usize = 2 << 20;
     let bytes = std::mem::size_of_val(v);
@@ -250,7 +290,7 @@ fn advise_huge_pages<T>(v: &[T]) {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(any(not(target_os = "linux"), miri))]
 fn advise_huge_pages<T>(_v: &[T]) {}
 
 #[cfg(test)]
@@ -281,6 +321,18 @@ mod tests {
         release(Buffer::F32(w), 0);
         assert_eq!(output::<f64>(n / 2).len(), n / 2);
         assert_eq!(output::<f32>(n / 2).len(), n / 2);
+        // An uninitialised output reuses a cached buffer just like `output`.
+        let v = vec![0.0f32; n];
+        let q = v.as_ptr();
+        release(Buffer::F32(v), 0);
+        let mut u = output_uninit::<f32>(n);
+        assert_eq!(u.len(), n);
+        assert_eq!(u.as_ptr().cast::<f32>(), q);
+        u.iter_mut().for_each(|x| {
+            x.write(2.0);
+        });
+        // SAFETY: every element was written just above.
+        assert!(unsafe { assume_init(u) }.iter().all(|&x| x == 2.0));
         // filled() overwrites stale values.
         assert!(filled::<f32>(n, 1.5).iter().all(|&x| x == 1.5));
         // Small buffers are never counted or cached.
@@ -293,5 +345,78 @@ mod tests {
         assert_eq!(cached_bytes(), 0);
         set_buffer_cache_limit(old);
         release(tb, kb);
+    }
+
+    /// Every kernel that fills an [`output_uninit`] buffer writes all of it: matmul (serial,
+    /// `k = 0`, stride-0 operands), element-wise maps (serial and parallel, strided and
+    /// broadcast), vector math and `filled`. Small enough to run under Miri, which checks
+    /// that nothing uninitialised is read:
+    /// `MIRIFLAGS="-Zmiri-tree-borrows -Zmiri-ignore-leaks" cargo +nightly miri test --lib uninitialised`
+    /// (rayon's thread pool outlives the test; crossbeam-epoch needs tree borrows).
+    #[test]
+    fn uninitialised_outputs_are_written_everywhere() {
+        use crate::kernels::matmul::{matmul_batch, Mat};
+        use crate::kernels::{elementwise, vmath};
+        use crate::layout::Layout;
+        fn mat(data: &[f32], rs: usize, cs: usize) -> Mat<'_, f32> {
+            Mat {
+                data,
+                offset: 0,
+                rs,
+                cs,
+            }
+        }
+        let (av, bv): (Vec<f32>, Vec<f32>) = (
+            (0..12).map(|i| i as f32).collect(),
+            (0..20).map(|i| (i % 7) as f32).collect(),
+        );
+        // Two batch entries of a 3×4 @ 4×5 product, against the definition.
+        let out = matmul_batch(2, (3, 4, 5), |_| (mat(&av, 4, 1), mat(&bv, 5, 1)));
+        for (i, j) in (0..3).flat_map(|i| (0..5).map(move |j| (i, j))) {
+            let want: f32 = (0..4).map(|p| av[i * 4 + p] * bv[p * 5 + j]).sum();
+            assert_eq!((out[i * 5 + j], out[15 + i * 5 + j]), (want, want));
+        }
+        assert_eq!(
+            matmul_batch(1, (3, 0, 4), |_| (mat(&av, 0, 1), mat(&bv, 4, 1))),
+            vec![0.0; 12]
+        );
+        // Stride-0 rows of `a`, then stride-0 columns of `b`: the copy paths.
+        let ones = vec![1.0f32; 8];
+        assert_eq!(
+            matmul_batch(1, (3, 4, 2), |_| (mat(&ones, 0, 1), mat(&ones, 2, 1))),
+            vec![4.0; 6]
+        );
+        assert_eq!(
+            matmul_batch(1, (2, 4, 3), |_| (mat(&ones, 4, 1), mat(&ones, 1, 0))),
+            vec![4.0; 6]
+        );
+        // Element-wise: contiguous, transposed, broadcast; serial and (40,000 elements) parallel.
+        for side in [6, 200] {
+            let n = side * side;
+            let x: Vec<f32> = (0..n).map(|i| i as f32).collect();
+            let l = Layout::contiguous(&[side, side]);
+            let sum = elementwise::binary(&x, &l, &x, &l, &[side, side], |a, b| a + b);
+            assert!(sum.iter().enumerate().all(|(i, &v)| v == 2.0 * i as f32));
+            let t = elementwise::unary(&x, &l.permute(&[1, 0]), |a| a);
+            assert!(t
+                .iter()
+                .enumerate()
+                .all(|(i, &v)| v == ((i % side) * side + i / side) as f32));
+            let row = Layout::contiguous(&[1, side])
+                .broadcast_to(&[side, side])
+                .unwrap();
+            let diff = elementwise::binary(&x, &l, &x, &row, &[side, side], |a, b| a - b);
+            assert!(diff
+                .iter()
+                .enumerate()
+                .all(|(i, &v)| v == (i - i % side) as f32));
+            let cos = vmath::map2(&vmath::MulCos, vmath::Lhs::Splat(2.0), &x);
+            assert!(cos
+                .iter()
+                .zip(&x)
+                .all(|(&c, &x)| (c - 2.0 * x.cos()).abs() <= 1e-5));
+        }
+        assert_eq!(vmath::map1(&vmath::Exp, &[0.0, 1.0])[0], 1.0);
+        assert_eq!(filled(7, 2.5f64), vec![2.5; 7]);
     }
 }

@@ -6,6 +6,7 @@ use super::{PAR_CHUNK, PAR_MIN};
 use crate::element::Element;
 use crate::layout::Layout;
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 
 /// `f` over every element of `src` (any layout), row-major output.
 pub(crate) fn unary<T: Element, F>(src: &[T], layout: &Layout, f: F) -> Vec<T>
@@ -16,11 +17,13 @@ where
         return map_slice(&src[r], &f);
     }
     let walk = Walk::new(&layout.shape, [&layout.strides], [layout.offset]);
-    collect_rows(&walk, |out: &mut [T], [o]: [usize; 1], [s]: [usize; 1]| {
+    let row = |out: &mut [MaybeUninit<T>], [o]: [usize; 1], [s]: [usize; 1]| {
         for (i, v) in out.iter_mut().enumerate() {
-            *v = f(src[o + i * s]);
+            v.write(f(src[o + i * s]));
         }
-    })
+    };
+    // SAFETY: `row` writes every element of the run it is given.
+    unsafe { collect_rows(&walk, row) }
 }
 
 /// `f(a, b)` over the broadcast of two operands whose layouts are already broadcast to
@@ -37,35 +40,38 @@ where
     F: Fn(T, T) -> T + Sync,
 {
     let walk = Walk::new(shape, [&la.strides, &lb.strides], [la.offset, lb.offset]);
-    collect_rows(&walk, |out: &mut [T], [oa, ob]: [usize; 2], strides| {
+    let row = |out: &mut [MaybeUninit<T>], [oa, ob]: [usize; 2], strides: [usize; 2]| {
         // `out` is a whole inner run, or a piece of one when a long run is split across threads.
         let n = out.len();
         match strides {
             // The cases that cover nearly all real use; each is a loop the compiler vectorises.
             [1, 1] => {
                 for ((o, &x), &y) in out.iter_mut().zip(&a[oa..oa + n]).zip(&b[ob..ob + n]) {
-                    *o = f(x, y);
+                    o.write(f(x, y));
                 }
             }
             [1, 0] => {
                 let y = b[ob];
                 for (o, &x) in out.iter_mut().zip(&a[oa..oa + n]) {
-                    *o = f(x, y);
+                    o.write(f(x, y));
                 }
             }
             [0, 1] => {
                 let x = a[oa];
                 for (o, &y) in out.iter_mut().zip(&b[ob..ob + n]) {
-                    *o = f(x, y);
+                    o.write(f(x, y));
                 }
             }
             [sa, sb] => {
                 for (i, o) in out.iter_mut().enumerate() {
-                    *o = f(a[oa + i * sa], b[ob + i * sb]);
+                    o.write(f(a[oa + i * sa], b[ob + i * sb]));
                 }
             }
         }
-    })
+    };
+    // SAFETY: every arm of `row` writes each of the run's `n` elements (the slices it zips
+    // with are `n` long: the walk keeps each operand's run in bounds).
+    unsafe { collect_rows(&walk, row) }
 }
 
 /// `f(a, b, c)` over three operands whose layouts are already broadcast to `shape` (used by
@@ -83,35 +89,50 @@ where
         [&la.strides, &lb.strides, &lc.strides],
         [la.offset, lb.offset, lc.offset],
     );
-    collect_rows(
-        &walk,
-        |out: &mut [T], [oa, ob, oc]: [usize; 3], [sa, sb, sc]: [usize; 3]| {
-            for (i, o) in out.iter_mut().enumerate() {
-                *o = f(a[oa + i * sa], b[ob + i * sb], c[oc + i * sc]);
-            }
-        },
-    )
+    let row = |out: &mut [MaybeUninit<T>], [oa, ob, oc]: [usize; 3], [sa, sb, sc]: [usize; 3]| {
+        for (i, o) in out.iter_mut().enumerate() {
+            o.write(f(a[oa + i * sa], b[ob + i * sb], c[oc + i * sc]));
+        }
+    };
+    // SAFETY: `row` writes every element of the run it is given.
+    unsafe { collect_rows(&walk, row) }
 }
 
 /// Fills a new row-major buffer of the walk's size, calling `row(out_row, offsets, strides)`
-/// for each inner run; runs in parallel for large outputs.
-fn collect_rows<T: Element, const N: usize, R>(walk: &Walk<N>, row: R) -> Vec<T>
+/// for each inner run; runs in parallel for large outputs. The buffer starts uninitialised
+/// (see [`alloc::output_uninit`]: no `memset` of memory about to be overwritten).
+///
+/// # Safety
+/// `row` must write every element of the slice it is given.
+unsafe fn collect_rows<T: Element, const N: usize, R>(walk: &Walk<N>, row: R) -> Vec<T>
 where
-    R: Fn(&mut [T], [usize; N], [usize; N]) + Sync,
+    R: Fn(&mut [MaybeUninit<T>], [usize; N], [usize; N]) + Sync,
+{
+    let mut out = alloc::output_uninit::<T>(walk.inner() * walk.rows());
+    fill_rows(walk, &mut out, row);
+    // SAFETY: `fill_rows` hands every element to `row` in exactly one run, and the caller
+    // guarantees `row` writes all of each run.
+    unsafe { alloc::assume_init(out) }
+}
+
+/// Calls `row` on every inner run of `out` (row-major, the walk's size), in parallel for
+/// large outputs.
+fn fill_rows<T: Element, const N: usize, R>(walk: &Walk<N>, out: &mut [MaybeUninit<T>], row: R)
+where
+    R: Fn(&mut [MaybeUninit<T>], [usize; N], [usize; N]) + Sync,
 {
     let inner = walk.inner();
     let rows = walk.rows();
     let total = inner * rows;
-    let mut out = alloc::output::<T>(total);
     if total == 0 {
-        return out;
+        return;
     }
     let strides = walk.inner_strides();
     if total < PAR_MIN {
         walk.for_rows(0, rows, |r, offs| {
             row(&mut out[r * inner..(r + 1) * inner], offs, strides)
         });
-        return out;
+        return;
     }
     if rows == 1 {
         // One long run: split it.
@@ -121,7 +142,7 @@ where
                 let offs = std::array::from_fn(|k| walk.offsets[k] + c * PAR_CHUNK * strides[k]);
                 row(chunk, offs, strides);
             });
-        return out;
+        return;
     }
     let rows_per_task = (PAR_CHUNK / inner).max(1);
     out.par_chunks_mut(rows_per_task * inner)
@@ -134,22 +155,23 @@ where
                 row(&mut chunk[local..local + inner], offs, strides);
             });
         });
-    out
 }
 
 fn map_slice<T: Element, F: Fn(T) -> T + Sync>(src: &[T], f: &F) -> Vec<T> {
     if src.len() < PAR_MIN {
         return src.iter().map(|&x| f(x)).collect();
     }
-    let mut out = alloc::output::<T>(src.len());
+    let mut out = alloc::output_uninit::<T>(src.len());
     out.par_chunks_mut(PAR_CHUNK)
         .zip(src.par_chunks(PAR_CHUNK))
         .for_each(|(o, s)| {
             for (o, &x) in o.iter_mut().zip(s) {
-                *o = f(x);
+                o.write(f(x));
             }
         });
-    out
+    // SAFETY: `out` and `src` have the same length and are cut into the same chunks, so the
+    // zipped loops write every element of `out`.
+    unsafe { alloc::assume_init(out) }
 }
 
 /// `dst[i] = f(dst[i], src[i])` in place, `src` broadcast to `dst`'s layout.

@@ -1,9 +1,11 @@
 //! Matrix multiply through the `gemm` crate (fast, pure Rust, handles any strides, so
 //! transposed operands need no copy).
 
+use super::alloc;
 use crate::element::Element;
 use rayon::prelude::*;
 use std::any::TypeId;
+use std::mem::MaybeUninit;
 
 /// One matrix operand: its elements, offset, and row/column strides.
 #[derive(Clone, Copy)]
@@ -14,11 +16,32 @@ pub(crate) struct Mat<'a, T> {
     pub cs: usize,
 }
 
-/// `out[m, n] = a[m, k] @ b[k, n]`, writing a row-major `out` of length `m * n`.
+/// `count` products of m×k by k×n operands (`operands(i)` gives the i-th pair), as one
+/// row-major buffer of `count` m×n results. The buffer is not zeroed first (see
+/// [`alloc::output_uninit`]): every element is written by [`matmul`].
+pub(crate) fn matmul_batch<'a, T: Element>(
+    count: usize,
+    (m, k, n): (usize, usize, usize),
+    operands: impl Fn(usize) -> (Mat<'a, T>, Mat<'a, T>),
+) -> Vec<T> {
+    let mut out = alloc::output_uninit::<T>(count * m * n);
+    if m * n > 0 {
+        for (i, chunk) in out.chunks_exact_mut(m * n).enumerate() {
+            let (a, b) = operands(i);
+            matmul(a, b, chunk, m, k, n);
+        }
+    }
+    // SAFETY: the chunks cover the whole buffer (it is empty when m·n = 0), and `matmul`
+    // writes every element of its output.
+    unsafe { alloc::assume_init(out) }
+}
+
+/// `out[m, n] = a[m, k] @ b[k, n]`, writing every element of a row-major `out` of length
+/// `m * n` (which may start uninitialised; nothing in it is read).
 pub(crate) fn matmul<T: Element>(
     a: Mat<'_, T>,
     b: Mat<'_, T>,
-    out: &mut [T],
+    out: &mut [MaybeUninit<T>],
     m: usize,
     k: usize,
     n: usize,
@@ -32,7 +55,7 @@ pub(crate) fn matmul<T: Element>(
         return;
     }
     if k == 0 {
-        out.fill(T::ZERO);
+        out.fill(MaybeUninit::new(T::ZERO));
         return;
     }
     // Bounds the unsafe call relies on: the last element each operand can touch is in range.
@@ -56,7 +79,7 @@ pub(crate) fn matmul<T: Element>(
         return;
     }
     if b.cs == 0 && n > 1 {
-        let mut col = vec![T::ZERO; m];
+        let mut col = vec![MaybeUninit::new(T::ZERO); m];
         matmul(a, b, &mut col, m, k, 1);
         for (row, &v) in out.chunks_exact_mut(n).zip(&col) {
             row.fill(v);
@@ -67,7 +90,7 @@ pub(crate) fn matmul<T: Element>(
     if m * n * k < PAR_MIN_MULADDS || threads < 2 {
         // SAFETY: `out` is the whole m×n row-major output, borrowed mutably; `a` and `b` were
         // bounds-checked above for these extents.
-        unsafe { gemm_strided(a, b, out.as_mut_ptr(), n, m, k, n) };
+        unsafe { gemm_strided(a, b, out.as_mut_ptr().cast(), n, m, k, n) };
         return;
     }
     // Parallel: each thread computes its own panel of output columns with a serial GEMM
@@ -78,7 +101,7 @@ pub(crate) fn matmul<T: Element>(
     // panels instead.
     if n >= threads * MIN_PANEL {
         let panel = (n.div_ceil(threads)).next_multiple_of(16);
-        let out_ptr = SendPtr(out.as_mut_ptr());
+        let out_ptr = SendPtr(out.as_mut_ptr().cast::<T>());
         (0..n.div_ceil(panel)).into_par_iter().for_each(|p| {
             let (j0, cols) = (p * panel, panel.min(n - p * panel));
             let b_panel = Mat {
@@ -104,7 +127,9 @@ pub(crate) fn matmul<T: Element>(
                 // SAFETY: `out_rows` is this task's own rows of the output (a disjoint
                 // `&mut` chunk); the panel of `a` is a row range of the m×k operand checked
                 // above.
-                unsafe { gemm_strided(a_panel, b, out_rows.as_mut_ptr(), n, rows_here, k, n) };
+                unsafe {
+                    gemm_strided(a_panel, b, out_rows.as_mut_ptr().cast(), n, rows_here, k, n)
+                };
             });
     }
 }
@@ -130,7 +155,9 @@ impl<T> SendPtr<T> {
     }
 }
 
-/// `dst[i·row_stride + j] = (a @ b)[i, j]` for an m×n product, on this thread.
+/// `dst[i·row_stride + j] = (a @ b)[i, j]` for an m×n product, on this thread. Writes every
+/// one of those elements and reads none before writing it (gemm's `read_dst = false`), so
+/// `dst` may start uninitialised.
 ///
 /// # Safety
 /// `dst` must be valid for writes at every `i·row_stride + j` (i < m, j < n), with nobody
@@ -175,7 +202,7 @@ unsafe fn gemm_strided<T: Element>(
 
 #[cfg(test)]
 mod tests {
-    use super::{matmul, Mat};
+    use super::{matmul_batch, Mat};
     use crate::element::Element;
 
     /// Row-major values `a[i][j]` stored with strides (rs, cs): row-major or transposed.
@@ -211,8 +238,7 @@ mod tests {
             rs: brs,
             cs: bcs,
         };
-        let mut got = vec![T::from_f64(f64::NAN); m * n];
-        matmul(a, b, &mut got, m, k, n);
+        let got = matmul_batch(1, (m, k, n), |_| (a, b));
         got.iter()
             .zip(want)
             .map(|(g, w)| (g.to_f64() - w).abs() / w.abs().max(1.0))

@@ -23,6 +23,7 @@
 use super::alloc;
 use super::{PAR_CHUNK, PAR_MIN};
 use rayon::prelude::*;
+use std::mem::MaybeUninit;
 
 /// How the kernels evaluate `a * b + c`: fused (AVX2+FMA on x86-64, always on aarch64) or
 /// as a separate multiply and add (the portable fallback, where `f32::mul_add` would be a
@@ -275,23 +276,23 @@ pub(crate) enum Lhs<'a> {
 }
 
 #[inline(always)]
-fn run1<M: Fma, F: Func1>(f: &F, src: &[f32], dst: &mut [f32]) {
+fn run1<M: Fma, F: Func1>(f: &F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
     for (o, &x) in dst.iter_mut().zip(src) {
-        *o = f.eval::<M>(x);
+        o.write(f.eval::<M>(x));
     }
 }
 
 #[inline(always)]
-fn run2<M: Fma, F: Func2>(f: &F, a: Lhs<'_>, b: &[f32], dst: &mut [f32]) {
+fn run2<M: Fma, F: Func2>(f: &F, a: Lhs<'_>, b: &[f32], dst: &mut [MaybeUninit<f32>]) {
     match a {
         Lhs::Slice(a) => {
             for ((o, &x), &y) in dst.iter_mut().zip(a).zip(b) {
-                *o = f.eval::<M>(x, y);
+                o.write(f.eval::<M>(x, y));
             }
         }
         Lhs::Splat(x) => {
             for (o, &y) in dst.iter_mut().zip(b) {
-                *o = f.eval::<M>(x, y);
+                o.write(f.eval::<M>(x, y));
             }
         }
     }
@@ -299,13 +300,13 @@ fn run2<M: Fma, F: Func2>(f: &F, a: Lhs<'_>, b: &[f32], dst: &mut [f32]) {
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn run1_avx2<F: Func1>(f: &F, src: &[f32], dst: &mut [f32]) {
+unsafe fn run1_avx2<F: Func1>(f: &F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
     run1::<Fused, F>(f, src, dst);
 }
 
 #[cfg(target_arch = "x86_64")]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn run2_avx2<F: Func2>(f: &F, a: Lhs<'_>, b: &[f32], dst: &mut [f32]) {
+unsafe fn run2_avx2<F: Func2>(f: &F, a: Lhs<'_>, b: &[f32], dst: &mut [MaybeUninit<f32>]) {
     run2::<Fused, F>(f, a, b, dst);
 }
 
@@ -316,8 +317,12 @@ pub(super) fn has_avx2_fma() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
 }
 
-fn dispatch1<F: Func1>(f: &F, src: &[f32], dst: &mut [f32]) {
-    debug_assert_eq!(src.len(), dst.len());
+fn dispatch1<F: Func1>(f: &F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
+    assert_eq!(
+        src.len(),
+        dst.len(),
+        "vmath: output length differs from the input"
+    );
     #[cfg(target_arch = "x86_64")]
     {
         if has_avx2_fma() {
@@ -337,8 +342,12 @@ fn dispatch1<F: Func1>(f: &F, src: &[f32], dst: &mut [f32]) {
     }
 }
 
-fn dispatch2<F: Func2>(f: &F, a: Lhs<'_>, b: &[f32], dst: &mut [f32]) {
-    debug_assert_eq!(b.len(), dst.len());
+fn dispatch2<F: Func2>(f: &F, a: Lhs<'_>, b: &[f32], dst: &mut [MaybeUninit<f32>]) {
+    assert_eq!(
+        b.len(),
+        dst.len(),
+        "vmath: output length differs from the input"
+    );
     #[cfg(target_arch = "x86_64")]
     {
         if has_avx2_fma() {
@@ -363,21 +372,21 @@ fn dispatch2<F: Func2>(f: &F, a: Lhs<'_>, b: &[f32], dst: &mut [f32]) {
 /// Recomputes `dst[i] = exact(i, src[i])` where |src[i]| is finite and beyond the vector
 /// reduction's range. One vectorised max over the chunk first, so the common case (no such
 /// element) costs one read of data already in cache.
-fn fix_large_sincos(src: &[f32], dst: &mut [f32], exact: impl Fn(usize, f32) -> f32) {
+fn fix_large_sincos(src: &[f32], dst: &mut [MaybeUninit<f32>], exact: impl Fn(usize, f32) -> f32) {
     let max = src.iter().fold(0.0f32, |m, &x| m.max(x.abs()));
     if max <= SINCOS_VECTOR_MAX {
         return;
     }
     for (i, (o, &x)) in dst.iter_mut().zip(src).enumerate() {
         if x.abs() > SINCOS_VECTOR_MAX && x.is_finite() {
-            *o = exact(i, x);
+            o.write(exact(i, x));
         }
     }
 }
 
 /// `f(x)` for every element of a contiguous slice, in parallel for large inputs.
 pub(crate) fn map1<F: Func1>(f: &F, src: &[f32]) -> Vec<f32> {
-    let mut out = alloc::output::<f32>(src.len());
+    let mut out = alloc::output_uninit::<f32>(src.len());
     if src.len() < PAR_MIN {
         dispatch1(f, src, &mut out);
     } else {
@@ -385,7 +394,9 @@ pub(crate) fn map1<F: Func1>(f: &F, src: &[f32]) -> Vec<f32> {
             .zip(src.par_chunks(PAR_CHUNK))
             .for_each(|(o, s)| dispatch1(f, s, o));
     }
-    out
+    // SAFETY: `out` is as long as `src` (and cut into the same chunks), and `dispatch1`
+    // writes every element of `dst` (a loop over `dst` zipped with an equally long `src`).
+    unsafe { alloc::assume_init(out) }
 }
 
 /// `f(a, b)` for every element of `b` (with `a` a slice as long, or one value).
@@ -393,7 +404,7 @@ pub(crate) fn map2<F: Func2>(f: &F, a: Lhs<'_>, b: &[f32]) -> Vec<f32> {
     if let Lhs::Slice(a) = a {
         assert_eq!(a.len(), b.len(), "map2: operand lengths differ");
     }
-    let mut out = alloc::output::<f32>(b.len());
+    let mut out = alloc::output_uninit::<f32>(b.len());
     if b.len() < PAR_MIN {
         dispatch2(f, a, b, &mut out);
     } else {
@@ -408,7 +419,9 @@ pub(crate) fn map2<F: Func2>(f: &F, a: Lhs<'_>, b: &[f32]) -> Vec<f32> {
                 dispatch2(f, a, s, o);
             });
     }
-    out
+    // SAFETY: `out` is as long as `b` (and `a`, checked above), cut into the same chunks, and
+    // `dispatch2` writes every element of `dst` (loops over `dst` zipped with operands as long).
+    unsafe { alloc::assume_init(out) }
 }
 
 #[cfg(test)]

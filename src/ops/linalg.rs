@@ -5,7 +5,7 @@ use crate::autograd::node::{record, rule};
 use crate::autograd::saved::SavedTensor;
 use crate::error::{Error, OrPanic, Result};
 use crate::forward_ad::{add_opt, jvp};
-use crate::kernels::matmul::{matmul as gemm_kernel, Mat};
+use crate::kernels::matmul::{matmul_batch as gemm_batch, Mat};
 use crate::layout::{normalize_dim, try_broadcast};
 use crate::tensor::{with_dtype, Tensor};
 
@@ -113,11 +113,9 @@ impl Tensor {
         out_shape.extend([m, n]);
         let nb: usize = batch.iter().product();
         let out = with_dtype!(self.dtype(), T => {
-            // Every element is written by the kernel (k = 0 fills zeros).
-            let mut out = crate::kernels::alloc::output::<T>(nb * m * n);
-            self.with_slice::<T, _>(|sa, _| other.with_slice::<T, _>(|sb, _| {
+            let out = self.with_slice::<T, _>(|sa, _| other.with_slice::<T, _>(|sb, _| {
                 let bd = batch.len();
-                for (bi, chunk) in out.chunks_mut((m * n).max(1)).enumerate().take(nb) {
+                gemm_batch(nb, (m, k, n), |bi| {
                     // Offsets of this batch entry in each operand (stride 0 on broadcast dims).
                     let (mut oa, mut ob, mut rem) = (la.offset, lb.offset, bi);
                     for d in (0..bd).rev() {
@@ -128,8 +126,8 @@ impl Tensor {
                     }
                     let ma = Mat { data: sa, offset: oa, rs: la.strides[bd], cs: la.strides[bd + 1] };
                     let mb = Mat { data: sb, offset: ob, rs: lb.strides[bd], cs: lb.strides[bd + 1] };
-                    gemm_kernel(ma, mb, chunk, m, k, n);
-                }
+                    (ma, mb)
+                })
             }));
             Tensor::from_elems(out, &out_shape)
         });
