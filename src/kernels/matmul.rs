@@ -172,6 +172,17 @@ unsafe fn gemm_strided<T: Element>(
     k: usize,
     n: usize,
 ) {
+    if m <= 1 || n <= 1 {
+        // gemm's matrix-vector path views `dst` as a `&mut [T]` before writing it; give it
+        // initialised memory rather than a slice of uninitialised floats. O(m + n) writes
+        // against the product's O(mk + nk).
+        for i in 0..m {
+            for j in 0..n {
+                // SAFETY: within the extent the contract makes `dst` valid for writes.
+                unsafe { dst.add(i * row_stride + j).write(T::ZERO) };
+            }
+        }
+    }
     // SAFETY: the function's contract: `dst` covers every element written (row stride
     // `row_stride`, column stride 1) without aliasing, `a` and `b` every element read, and T
     // is f32 or f64, the types gemm supports.
