@@ -79,7 +79,7 @@ pub(crate) fn matmul<T: Element>(
         return;
     }
     if b.cs == 0 && n > 1 {
-        let mut col = vec![MaybeUninit::new(T::ZERO); m];
+        let mut col = vec![MaybeUninit::uninit(); m];
         matmul(a, b, &mut col, m, k, 1);
         for (row, &v) in out.chunks_exact_mut(n).zip(&col) {
             row.fill(v);
