@@ -44,6 +44,8 @@ def run_tensorgrad(bench):
 def run_pytorch(python):
     script = os.path.join(ROOT, "bench", "pytorch", "bench_pytorch.py")
     res = json.loads(subprocess.run([python, script], check=True, capture_output=True, text=True).stdout)
+    extra = os.path.join(ROOT, "bench", "pytorch", "bench_pytorch_extra.py")
+    res.update(json.loads(subprocess.run([python, extra], check=True, capture_output=True, text=True).stdout))
     mem_script = os.path.join(ROOT, "bench", "pytorch", "peak_rss.py")
     mem = subprocess.run([python, mem_script, "domain_cubic_10000000"], check=True, capture_output=True, text=True).stdout
     for line in mem.splitlines():

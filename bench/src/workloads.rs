@@ -4,7 +4,7 @@ use std::hint::black_box;
 use std::time::Instant;
 use tensorgrad::nn::functional::cross_entropy;
 use tensorgrad::nn::{Linear, Module, ReLU, Sequential};
-use tensorgrad::optim::{Optimizer, Sgd};
+use tensorgrad::optim::{Adam, AdamW, Optimizer, Sgd};
 use tensorgrad::{functional, manual_seed, tensor, DType, Tensor};
 
 /// One workload: a process-level name and the `name value` results it produces.
@@ -57,6 +57,16 @@ pub const ALL: &[Workload] = &[
         name: "mlp_step",
         key: "mlp_step_ms",
         run: mlp_step,
+    },
+    Workload {
+        name: "optim_steps",
+        key: "adam_step_mlp_params_ms",
+        run: optim_steps,
+    },
+    Workload {
+        name: "mlp_adam_step",
+        key: "mlp_adam_step_ms",
+        run: mlp_adam_step,
     },
     Workload {
         name: "hessian_rosen100",
@@ -161,30 +171,79 @@ fn matmul(n: usize) -> Vec<(String, f64)> {
     ]
 }
 
-/// One training step of a 784-512-512-10 ReLU MLP on a batch of 256: cross-entropy,
-/// backward, SGD (lr 0.01); milliseconds.
-fn mlp_step() -> Vec<(String, f64)> {
-    manual_seed(0);
-    let model = Sequential::new()
+/// The MLP benchmark's model: 784-512-512-10 with ReLU.
+fn mlp() -> Sequential {
+    Sequential::new()
         .add(Linear::new(784, 512))
         .add(ReLU::new())
         .add(Linear::new(512, 512))
         .add(ReLU::new())
-        .add(Linear::new(512, 10));
-    let mut opt = Sgd::new(model.parameters(), 0.01);
+        .add(Linear::new(512, 10))
+}
+
+/// A batch of 256 inputs and labels for [`mlp`].
+fn mlp_batch() -> (Tensor, Vec<usize>) {
     let x = Tensor::randn(&[256, 784]);
     let labels: Vec<usize> = Tensor::rand(&[256])
         .to_vec::<f64>()
         .iter()
         .map(|u| (u * 10.0) as usize)
         .collect();
+    (x, labels)
+}
+
+/// Median milliseconds of one MLP training step (zero_grad, forward, cross-entropy,
+/// backward, optimizer step) with the optimizer `make` builds over the model's parameters.
+fn mlp_training_step_ms(make: impl FnOnce(Vec<Tensor>) -> Box<dyn Optimizer>) -> f64 {
+    manual_seed(0);
+    let model = mlp();
+    let mut opt = make(model.parameters());
+    let (x, labels) = mlp_batch();
     let t = bench(20, 3, || {
         opt.zero_grad();
         let loss = cross_entropy(&model.forward(&x), &labels).expect("valid labels");
         loss.backward().expect("backward");
-        opt.step().expect("sgd step");
+        opt.step().expect("optimizer step");
     });
-    one("mlp_step_ms", t * 1e3)
+    t * 1e3
+}
+
+/// One training step of a 784-512-512-10 ReLU MLP on a batch of 256: cross-entropy,
+/// backward, SGD (lr 0.01); milliseconds.
+fn mlp_step() -> Vec<(String, f64)> {
+    let ms = mlp_training_step_ms(|params| Box::new(Sgd::new(params, 0.01)));
+    one("mlp_step_ms", ms)
+}
+
+/// Beyond DESIGN.md's list: `opt.step()` alone (gradients already set) on the MLP's
+/// parameters for Adam, AdamW and SGD with momentum 0.9; milliseconds.
+fn optim_steps() -> Vec<(String, f64)> {
+    manual_seed(0);
+    let model = mlp();
+    let (x, labels) = mlp_batch();
+    let loss = cross_entropy(&model.forward(&x), &labels).expect("valid labels");
+    loss.backward().expect("backward");
+    let optimizers: [(&str, Box<dyn Optimizer>); 3] = [
+        ("adam", Box::new(Adam::new(model.parameters(), 1e-3))),
+        ("adamw", Box::new(AdamW::new(model.parameters(), 1e-3))),
+        (
+            "sgd_momentum",
+            Box::new(Sgd::new(model.parameters(), 1e-3).momentum(0.9)),
+        ),
+    ];
+    optimizers
+        .into_iter()
+        .map(|(name, mut opt)| {
+            let t = bench(20, 3, || opt.step().expect("optimizer step"));
+            (format!("{name}_step_mlp_params_ms"), t * 1e3)
+        })
+        .collect()
+}
+
+/// Beyond DESIGN.md's list: the MLP training step with Adam (lr 1e-3); milliseconds.
+fn mlp_adam_step() -> Vec<(String, f64)> {
+    let ms = mlp_training_step_ms(|params| Box::new(Adam::new(params, 1e-3)));
+    one("mlp_adam_step_ms", ms)
 }
 
 /// The Rosenbrock function, as the PyTorch script writes it.

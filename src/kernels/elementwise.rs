@@ -226,6 +226,45 @@ fn zip_update<T: Copy, F: Fn(T, T) -> T>(d: &mut [T], s: &[T], f: &F) {
     )
 }
 
+/// Runs `f` over matching chunks of one read-only slice and `S` written slices of the same
+/// length (an optimizer's gradient, and its parameter and state buffers): in parallel chunks
+/// for long slices, each compiled for FMA where the CPU has it (see [`with_fma`]), so one pass
+/// over memory does a whole update instead of one pass per arithmetic step.
+///
+/// # Panics
+/// If the slices' lengths differ (callers pass views of tensors of one shape).
+pub(crate) fn zip_chunks_mut<T: Element, const S: usize, F>(
+    read: &[T],
+    written: [&mut [T]; S],
+    f: F,
+) where
+    F: Fn(&[T], [&mut [T]; S]) + Sync,
+{
+    assert!(
+        written.iter().all(|w| w.len() == read.len()),
+        "zip_chunks_mut: slice lengths differ"
+    );
+    let run = |r: &[T], w: [&mut [T]; S]| {
+        with_fma(
+            #[inline(always)]
+            || f(r, w),
+        )
+    };
+    if read.len() < PAR_MIN {
+        run(read, written);
+        return;
+    }
+    let mut parts = written.map(|w| w.chunks_mut(PAR_CHUNK));
+    let tasks: Vec<(&[T], [&mut [T]; S])> = read
+        .chunks(PAR_CHUNK)
+        .map(|r| {
+            let w = std::array::from_fn(|k| parts[k].next().expect("lengths checked above"));
+            (r, w)
+        })
+        .collect();
+    tasks.into_par_iter().for_each(|(r, w)| run(r, w));
+}
+
 /// Runs `body` compiled for AVX2+FMA when the CPU has both (chosen at run time), otherwise as
 /// is. `body` is inlined into the FMA-enabled function, so its loops vectorise with AVX2 and
 /// its `mul_add`s become single instructions; without FMA they are libm calls, with the same

@@ -1,6 +1,6 @@
 //! Adam and AdamW.
 
-use super::{check_hyper, lerp, write_param, Float, Optimizer};
+use super::{check_hyper, fused, lerp, Float, Optimizer};
 use crate::error::Result;
 use crate::tensor::{with_dtype, Tensor};
 
@@ -80,62 +80,25 @@ impl AdamCore {
         )
     }
 
-    /// One step of `_single_tensor_adam` for one parameter, operation for operation.
+    /// One step of `_single_tensor_adam` for one parameter, operation for operation, in one
+    /// fused in-place pass over the parameter, its gradient and the moments.
     fn update<T: Float>(&self, p: &Tensor, g: &Tensor, st: &mut AdamState) -> Result<()> {
-        let mut pv = p.to_vec::<T>();
-        let mut gv = g.to_vec::<T>();
-        if self.maximize {
-            gv.iter_mut().for_each(|g| *g = -*g);
-        }
-        st.step += 1;
-        if self.weight_decay != 0.0 {
-            if self.decoupled {
-                let f = T::from_f64(1.0 - self.lr * self.weight_decay);
-                pv.iter_mut().for_each(|p| *p = *p * f); // param.mul_(1 - lr * wd)
-            } else {
-                let wd = T::from_f64(self.weight_decay);
-                for (g, &p) in gv.iter_mut().zip(&pv) {
-                    *g = p.mul_add(wd, *g); // grad.add(param, alpha=wd)
-                }
+        let step = st.step + 1;
+        let k = AdamScalars::<T>::new(self, step);
+        let op = self.name();
+        match &st.max_exp_avg_sq {
+            None => fused::update(op, g, [p, &st.exp_avg, &st.exp_avg_sq], |g, [p, m, v]| {
+                k.run(p, g, m, v)
+            }),
+            Some(max_v) => {
+                let written = [p, &st.exp_avg, &st.exp_avg_sq, max_v];
+                fused::update(op, g, written, |g, [p, m, v, max_v]| {
+                    k.run_amsgrad(p, g, m, v, max_v)
+                })
             }
-        }
-        let mut m = st.exp_avg.to_vec::<T>();
-        let mut v = st.exp_avg_sq.to_vec::<T>();
-        let w1 = T::from_f64(1.0 - self.beta1);
-        let b2 = T::from_f64(self.beta2);
-        let w2 = T::from_f64(1.0 - self.beta2);
-        for ((m, v), &g) in m.iter_mut().zip(v.iter_mut()).zip(&gv) {
-            *m = lerp(*m, g, w1); // exp_avg.lerp_(grad, 1 - beta1)
-            *v = (w2 * g).mul_add(g, *v * b2); // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-        }
-        // Python floats: `beta ** step` with a float step, and `** 0.5`.
-        let step = st.step as f64;
-        let bias_correction1 = 1.0 - self.beta1.powf(step);
-        let bias_correction2 = 1.0 - self.beta2.powf(step);
-        let step_size = self.lr / bias_correction1;
-        let bc2_sqrt = T::from_f64(bias_correction2.powf(0.5));
-        let eps = T::from_f64(self.eps);
-        let neg_step = T::from_f64(-step_size);
-        let max_v = match &st.max_exp_avg_sq {
-            Some(mx) => {
-                let mut mx = mx.to_vec::<T>();
-                mx.iter_mut().zip(&v).for_each(|(a, &b)| *a = a.max(b));
-                Some(mx)
-            }
-            None => None,
-        };
-        let second = max_v.as_ref().unwrap_or(&v);
-        for ((p, &m), &s) in pv.iter_mut().zip(&m).zip(second) {
-            let denom = s.sqrt() / bc2_sqrt + eps; // (v.sqrt() / bc2_sqrt).add_(eps)
-            *p = *p + neg_step * m / denom; // param.addcdiv_(exp_avg, denom, value=-step_size)
-        }
-        let shape = p.shape();
-        st.exp_avg = Tensor::from_vec(m, shape)?;
-        st.exp_avg_sq = Tensor::from_vec(v, shape)?;
-        if let Some(mx) = max_v {
-            st.max_exp_avg_sq = Some(Tensor::from_vec(mx, shape)?);
-        }
-        write_param(p, pv)
+        }?;
+        st.step = step;
+        Ok(())
     }
 
     fn step(&mut self) -> Result<()> {
@@ -145,15 +108,110 @@ impl AdamCore {
             let Some(g) = p.grad() else { continue };
             let mut st = self.state[i].take().unwrap_or_else(|| AdamState {
                 step: 0,
-                exp_avg: Tensor::zeros_like(&p),
-                exp_avg_sq: Tensor::zeros_like(&p),
-                max_exp_avg_sq: self.amsgrad.then(|| Tensor::zeros_like(&p)),
+                exp_avg: fused::state_zeros(&p),
+                exp_avg_sq: fused::state_zeros(&p),
+                max_exp_avg_sq: self.amsgrad.then(|| fused::state_zeros(&p)),
             });
             let r = with_dtype!(p.dtype(), T => self.update::<T>(&p, &g, &mut st));
             self.state[i] = Some(st);
             r?;
         }
         Ok(())
+    }
+}
+
+/// The numbers of one Adam step, cast to the element type once, as PyTorch's kernels do.
+#[derive(Clone, Copy)]
+struct AdamScalars<T> {
+    maximize: bool,
+    /// Adam's weight decay: `grad = grad + wd · param` (an L2 penalty), when set.
+    l2: Option<T>,
+    /// AdamW's: `param = param · (1 − lr · wd)` (decoupled), when set.
+    decoupled: Option<T>,
+    /// `1 − β₁`, `β₂`, `1 − β₂`.
+    w1: T,
+    b2: T,
+    w2: T,
+    /// `√(1 − β₂ᵗ)`, `eps` and `−lr / (1 − β₁ᵗ)`.
+    bc2_sqrt: T,
+    eps: T,
+    neg_step: T,
+}
+
+impl<T: Float> AdamScalars<T> {
+    fn new(c: &AdamCore, step: u64) -> Self {
+        // Python floats: `beta ** step` with a float step, and `** 0.5`.
+        let step = step as f64;
+        let bias_correction1 = 1.0 - c.beta1.powf(step);
+        let bias_correction2 = 1.0 - c.beta2.powf(step);
+        let decay = c.weight_decay != 0.0;
+        AdamScalars {
+            maximize: c.maximize,
+            l2: (decay && !c.decoupled).then(|| T::from_f64(c.weight_decay)),
+            decoupled: (decay && c.decoupled).then(|| T::from_f64(1.0 - c.lr * c.weight_decay)),
+            w1: T::from_f64(1.0 - c.beta1),
+            b2: T::from_f64(c.beta2),
+            w2: T::from_f64(1.0 - c.beta2),
+            bc2_sqrt: T::from_f64(bias_correction2.powf(0.5)),
+            eps: T::from_f64(c.eps),
+            neg_step: T::from_f64(-(c.lr / bias_correction1)),
+        }
+    }
+
+    // The loops take the numbers by value and the buffers as separate arguments, so the
+    // compiler can keep the constants in registers and knows the buffers do not overlap (it
+    // cannot tell that of slices taken out of one array). They vectorise: 8 lanes of f32
+    // with AVX2 (checked with `perf annotate`).
+
+    /// One chunk of the step.
+    #[inline(always)]
+    fn run(self, p: &mut [T], g: &[T], m: &mut [T], v: &mut [T]) {
+        let moments = m.iter_mut().zip(v.iter_mut());
+        for ((p, &g), (m, v)) in p.iter_mut().zip(g).zip(moments) {
+            self.apply(p, g, m, v, None);
+        }
+    }
+
+    /// One chunk of the AMSGrad step.
+    #[inline(always)]
+    fn run_amsgrad(self, p: &mut [T], g: &[T], m: &mut [T], v: &mut [T], max_v: &mut [T]) {
+        let moments = m.iter_mut().zip(v.iter_mut()).zip(max_v.iter_mut());
+        for ((p, &g), ((m, v), max_v)) in p.iter_mut().zip(g).zip(moments) {
+            self.apply(p, g, m, v, Some(max_v));
+        }
+    }
+
+    /// The step for one element: PyTorch's `_single_tensor_adam`, operation for operation.
+    /// Written as values with one store per output, so that the branches on the step's
+    /// constants become selects and the loop around it vectorises.
+    #[inline(always)]
+    fn apply(&self, p: &mut T, g: T, m: &mut T, v: &mut T, max_v: Option<&mut T>) {
+        let g = if self.maximize { -g } else { g };
+        // Two-way choices: the loop vectoriser turns if/else on a constant into selects, but
+        // gave up on a three-way `match` (a scalar loop, about 3× slower).
+        let g = match self.l2 {
+            Some(wd) => p.mul_add(wd, g), // grad.add(param, alpha=wd)
+            None => g,
+        };
+        let param = match self.decoupled {
+            Some(f) => *p * f, // param.mul_(1 - lr * wd)
+            None => *p,
+        };
+        let m_new = lerp(*m, g, self.w1); // exp_avg.lerp_(grad, 1 - beta1)
+        let v_new = (self.w2 * g).mul_add(g, *v * self.b2); // exp_avg_sq.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+        *m = m_new;
+        *v = v_new;
+        let second = match max_v {
+            Some(max_v) => {
+                // torch.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+                let larger = max_v.max(v_new);
+                *max_v = larger;
+                larger
+            }
+            None => v_new,
+        };
+        let denom = second.sqrt() / self.bc2_sqrt + self.eps; // (v.sqrt() / bc2_sqrt).add_(eps)
+        *p = param + self.neg_step * m_new / denom; // param.addcdiv_(exp_avg, denom, value=-step_size)
     }
 }
 

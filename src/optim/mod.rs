@@ -24,6 +24,7 @@
 //! set the rate through [`Optimizer::lr`] / [`Optimizer::set_lr`].
 
 mod adam;
+mod fused;
 mod scheduler;
 mod sgd;
 
@@ -111,12 +112,6 @@ pub(crate) fn lerp<T: Float>(start: T, end: T, weight: T) -> T {
     } else {
         (weight - T::ONE).mul_add(end - start, end)
     }
-}
-
-/// Writes `values` (row-major) into the parameter in place, outside the graph.
-pub(crate) fn write_param<T: Element>(param: &Tensor, values: Vec<T>) -> Result<()> {
-    let new = Tensor::from_vec(values, param.shape())?;
-    crate::no_grad(|| param.try_copy_(&new))
 }
 
 /// `Ok` when `ok`, else PyTorch's constructor error for an invalid hyperparameter.

@@ -1,6 +1,6 @@
 //! Stochastic gradient descent with momentum, dampening, weight decay and Nesterov momentum.
 
-use super::{check_hyper, Float, Optimizer};
+use super::{check_hyper, fused, Float, Optimizer};
 use crate::error::{Error, Result};
 use crate::tensor::{with_dtype, Tensor};
 
@@ -104,62 +104,95 @@ impl Sgd {
         Ok(())
     }
 
-    fn update<T: Float>(
-        &self,
-        p: &Tensor,
-        g: &Tensor,
-        buf: Option<&Tensor>,
-    ) -> Result<Option<Tensor>> {
+    /// One step for one parameter; `buf` is its momentum buffer, made on its first step.
+    fn update<T: Float>(&self, p: &Tensor, g: &Tensor, buf: &mut Option<Tensor>) -> Result<()> {
         if self.weight_decay == 0.0 && self.momentum == 0.0 {
             // Plain SGD: p.add_(g, alpha=-lr) in place (maximize flips the sign, exactly as
             // negating the gradient first would).
             let alpha = if self.maximize { self.lr } else { -self.lr };
-            crate::no_grad(|| p.try_add_scaled_(g, alpha))?;
-            return Ok(None);
+            return crate::no_grad(|| p.try_add_scaled_(g, alpha));
         }
-        let pv = if self.weight_decay != 0.0 {
-            p.to_vec::<T>()
-        } else {
-            Vec::new()
+        let k = SgdScalars::<T>::new(self);
+        if self.momentum == 0.0 {
+            return fused::update("SGD", g, [p], |g, [p]| k.run(p, g));
+        }
+        let (b, first) = match buf {
+            Some(b) => (b.clone(), false),
+            None => (fused::state_zeros(p), true),
         };
-        let mut gv = g.to_vec::<T>();
-        if self.maximize {
-            gv.iter_mut().for_each(|g| *g = -*g);
+        fused::update("SGD", g, [p, &b], |g, [p, b]| {
+            k.run_momentum(p, g, b, first)
+        })?;
+        *buf = Some(b);
+        Ok(())
+    }
+}
+
+/// The numbers of one SGD step, cast to the element type once, as PyTorch's kernels do with
+/// `alpha`.
+#[derive(Clone, Copy)]
+struct SgdScalars<T> {
+    maximize: bool,
+    nesterov: bool,
+    weight_decay: Option<T>,
+    momentum: T,
+    one_minus_dampening: T,
+    neg_lr: T,
+}
+
+impl<T: Float> SgdScalars<T> {
+    fn new(s: &Sgd) -> Self {
+        SgdScalars {
+            maximize: s.maximize,
+            nesterov: s.nesterov,
+            weight_decay: (s.weight_decay != 0.0).then(|| T::from_f64(s.weight_decay)),
+            momentum: T::from_f64(s.momentum),
+            one_minus_dampening: T::from_f64(1.0 - s.dampening),
+            neg_lr: T::from_f64(-s.lr),
         }
-        // Scalars are cast to the element type, as PyTorch's kernels do with `alpha`.
-        let wd = T::from_f64(self.weight_decay);
-        if self.weight_decay != 0.0 {
-            for (g, &p) in gv.iter_mut().zip(&pv) {
-                *g = p.mul_add(wd, *g); // grad.add(param, alpha=weight_decay)
-            }
+    }
+
+    // As Adam's loops: the numbers by value and the buffers as separate arguments, so the
+    // constants stay in registers and the buffers are known not to overlap; the loops
+    // vectorise (they did not while they read the numbers through a closure's captures).
+
+    /// One chunk of a step without momentum.
+    #[inline(always)]
+    fn run(self, p: &mut [T], g: &[T]) {
+        for (p, &g) in p.iter_mut().zip(g) {
+            let g = self.decayed(*p, g);
+            *p = g.mul_add(self.neg_lr, *p); // param.add_(grad, alpha=-lr)
         }
-        let mut new_buf = None;
-        if self.momentum != 0.0 {
-            let m = T::from_f64(self.momentum);
-            let b = match buf {
-                None => gv.clone(), // buf = grad.detach().clone()
-                Some(b) => {
-                    let one_minus_d = T::from_f64(1.0 - self.dampening);
-                    let mut bv = b.to_vec::<T>();
-                    for (b, &g) in bv.iter_mut().zip(&gv) {
-                        *b = g.mul_add(one_minus_d, *b * m); // buf.mul_(m).add_(grad, alpha=1-d)
-                    }
-                    bv
-                }
-            };
-            if self.nesterov {
-                for (g, &b) in gv.iter_mut().zip(&b) {
-                    *g = b.mul_add(m, *g); // grad.add(buf, alpha=momentum)
-                }
+    }
+
+    /// One chunk of a step with momentum; on the `first` step the buffer starts as the
+    /// gradient.
+    #[inline(always)]
+    fn run_momentum(self, p: &mut [T], g: &[T], b: &mut [T], first: bool) {
+        for ((p, &g), b) in p.iter_mut().zip(g).zip(b.iter_mut()) {
+            let g = self.decayed(*p, g);
+            *b = if first {
+                g // buf = grad.detach().clone()
             } else {
-                gv.clone_from(&b);
-            }
-            new_buf = Some(Tensor::from_vec(b, p.shape())?);
+                g.mul_add(self.one_minus_dampening, *b * self.momentum) // buf.mul_(m).add_(grad, alpha=1-d)
+            };
+            let g = if self.nesterov {
+                b.mul_add(self.momentum, g) // grad.add(buf, alpha=momentum)
+            } else {
+                *b
+            };
+            *p = g.mul_add(self.neg_lr, *p); // param.add_(grad, alpha=-lr)
         }
-        // param.add_(grad, alpha=-lr)
-        let step = Tensor::from_vec(gv, p.shape())?;
-        crate::no_grad(|| p.try_add_scaled_(&step, -self.lr))?;
-        Ok(new_buf)
+    }
+
+    /// The gradient after `maximize` and weight decay: `grad.add(param, alpha=weight_decay)`.
+    #[inline(always)]
+    fn decayed(&self, p: T, g: T) -> T {
+        let g = if self.maximize { -g } else { g };
+        match self.weight_decay {
+            Some(wd) => p.mul_add(wd, g),
+            None => g,
+        }
     }
 }
 
@@ -169,11 +202,10 @@ impl Optimizer for Sgd {
         for i in 0..self.params.len() {
             let p = &self.params[i];
             let Some(g) = p.grad() else { continue };
-            let buf = self.buffers[i].as_ref();
-            let new_buf = with_dtype!(p.dtype(), T => self.update::<T>(p, &g, buf)?);
-            if new_buf.is_some() {
-                self.buffers[i] = new_buf;
-            }
+            let mut buf = self.buffers[i].take();
+            let r = with_dtype!(p.dtype(), T => self.update::<T>(p, &g, &mut buf));
+            self.buffers[i] = buf;
+            r?;
         }
         Ok(())
     }
