@@ -176,10 +176,14 @@ impl Tensor {
         // Spread the 1-D index over the output's shape, so gather does the work.
         let mut out_shape = self.shape().to_vec();
         out_shape[d] = values.len();
+        let outer: usize = out_shape[..d].iter().product();
         let inner: usize = out_shape[d + 1..].iter().product();
-        let full: Vec<usize> = (0..out_shape.iter().product::<usize>())
-            .map(|p| picked.values[(p / inner.max(1)) % values.len().max(1)])
-            .collect();
+        let mut full = Vec::with_capacity(outer * values.len() * inner);
+        for _ in 0..outer {
+            for &v in picked.values.iter() {
+                full.extend(std::iter::repeat_n(v, inner));
+            }
+        }
         Ok(self.gather_by(
             d,
             &Indices::trusted(full, out_shape),

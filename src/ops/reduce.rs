@@ -4,7 +4,7 @@ use super::grads;
 use crate::autograd::node::{record, rule};
 use crate::error::{Error, OrPanic, Result};
 use crate::forward_ad::jvp;
-use crate::kernels::reduce::{reduce_dims, sum_all};
+use crate::kernels::reduce::{sum_all, sum_dims};
 use crate::layout::normalize_dim;
 use crate::tensor::{with_dtype, Tensor};
 use smallvec::SmallVec;
@@ -86,7 +86,7 @@ impl Tensor {
         let mask = reduced_mask("sum_dim", dims, self.shape())?;
         let out_shape = reduced_shape(self.shape(), &mask, keepdim);
         let out = with_dtype!(self.dtype(), T => {
-            let v = self.with_slice::<T, _>(|data, layout| reduce_dims(data, layout, &mask, 0.0, |a: T, b: T| a + b));
+            let v = self.with_slice::<T, _>(|data, layout| sum_dims(data, layout, &mask));
             Tensor::from_elems(v, &out_shape)
         });
         let in_shape = self.shape().to_vec();

@@ -15,7 +15,9 @@ use crate::autograd::saved::SavedTensor;
 use crate::error::{Error, OrPanic, Result};
 use crate::forward_ad::jvp;
 use crate::kernels::index::arg_reduce;
-use crate::kernels::reduce::reduce_dims;
+use crate::kernels::reduce::{
+    max_contiguous, min_contiguous, pick_max, pick_min, reduce_dims, reduce_dims_with,
+};
 use crate::layout::normalize_dim;
 use crate::shape_arg::IntoDims;
 use crate::tensor::{with_dtype, Tensor};
@@ -119,8 +121,10 @@ impl Tensor {
         let kept = reduced_shape(self.shape(), mask, true);
         with_dtype!(self.dtype(), T => {
             let init = T::from_f64(if is_max { f64::NEG_INFINITY } else { f64::INFINITY });
-            let pick = move |acc: T, x: T| if x.is_nan() || (if is_max { x > acc } else { x < acc }) { x } else { acc };
-            let v = self.with_slice::<T, _>(|s, l| reduce_dims(s, l, mask, init, pick));
+            // Contiguous runs (the last dim: softmax's shift) go through lanes, which vectorise.
+            let pick = move |acc: T, x: T| if is_max { pick_max(acc, x) } else { pick_min(acc, x) };
+            let run: fn(&[T]) -> T = if is_max { max_contiguous } else { min_contiguous };
+            let v = self.with_slice::<T, _>(|s, l| reduce_dims_with(s, l, mask, init, pick, Some(run)));
             Tensor::from_elems(v, &kept)
         })
     }

@@ -1,0 +1,114 @@
+//! Inputs above the kernels' parallel threshold (32,768 elements) take the parallel paths of
+//! the reductions and of `index_select`; each test compares them with the definition, or with
+//! the same op on small pieces of the same values (the serial paths), exactly.
+
+use tensorgrad::{DType, Tensor};
+
+const ROWS: usize = 300;
+const COLS: usize = 257; // 77,100 elements; not a multiple of the 16 accumulator lanes
+
+/// Deterministic values of assorted signs and magnitudes.
+fn values(n: usize, seed: u64) -> Vec<f64> {
+    (0..n as u64)
+        .map(|i| {
+            let h = (i.wrapping_mul(2_654_435_761) ^ seed.wrapping_mul(40_503)) % 10_007;
+            (h as f64 / 10_007.0 - 0.5) * (1.0 + (i % 13) as f64)
+        })
+        .collect()
+}
+
+fn matrix(dtype: DType, seed: u64) -> Tensor {
+    Tensor::from_vec(values(ROWS * COLS, seed), &[ROWS, COLS])
+        .unwrap()
+        .to_dtype(dtype)
+}
+
+/// The bits of every element, so NaN and the sign of zero compare too.
+fn bits(t: &Tensor) -> Vec<u64> {
+    t.to_vec::<f64>().iter().map(|v| v.to_bits()).collect()
+}
+
+#[test]
+fn sums_over_the_last_dim_match_row_by_row_sums() {
+    for dtype in [DType::F32, DType::F64] {
+        let x = matrix(dtype, 1);
+        let whole = x.sum_dim(&[1], false);
+        let rows: Vec<Tensor> = (0..ROWS).map(|r| x.narrow(0, r, 1).sum()).collect();
+        let by_row = Tensor::stack(&rows.iter().collect::<Vec<_>>(), 0);
+        assert_eq!(bits(&whole), bits(&by_row), "{dtype:?}");
+        // And within rounding of an f64 sum taken one element at a time.
+        let v = x.to_vec::<f64>();
+        for (r, got) in whole.to_vec::<f64>().iter().enumerate() {
+            let want: f64 = v[r * COLS..(r + 1) * COLS].iter().sum();
+            assert!(
+                (got - want).abs() <= 1e-3 * (1.0 + want.abs()),
+                "{dtype:?} row {r}"
+            );
+        }
+    }
+}
+
+#[test]
+fn max_and_min_over_the_last_dim_match_the_definition_with_nan() {
+    let mut v = values(ROWS * COLS, 2);
+    v[5 * COLS + 200] = f64::NAN; // row 5 has a NaN late in the row: it must win
+    v[7 * COLS] = f64::NAN; // row 7 has one first
+    let x = Tensor::from_vec(v.clone(), &[ROWS, COLS]).unwrap();
+    let (max, min) = (
+        x.amax([1], false).to_vec::<f64>(),
+        x.amin([1], false).to_vec::<f64>(),
+    );
+    for r in 0..ROWS {
+        let row = &v[r * COLS..(r + 1) * COLS];
+        if row.iter().any(|e| e.is_nan()) {
+            assert!(max[r].is_nan() && min[r].is_nan(), "row {r}");
+        } else {
+            assert_eq!(
+                max[r],
+                row.iter().copied().fold(f64::NEG_INFINITY, f64::max)
+            );
+            assert_eq!(min[r], row.iter().copied().fold(f64::INFINITY, f64::min));
+        }
+    }
+}
+
+#[test]
+fn softmax_over_the_last_dim_matches_row_by_row() {
+    let x = matrix(DType::F32, 3);
+    let whole = x.softmax(1);
+    let rows: Vec<Tensor> = (0..ROWS).map(|r| x.narrow(0, r, 1).softmax(1)).collect();
+    let by_row = Tensor::cat(&rows.iter().collect::<Vec<_>>(), 0);
+    assert_eq!(bits(&whole), bits(&by_row));
+}
+
+#[test]
+fn index_select_matches_the_definition_in_every_dim_and_layout() {
+    let x = matrix(DType::F32, 4);
+    let v = x.to_vec::<f32>();
+    let picks: Vec<usize> = (0..400).map(|i| (i * 37) % ROWS).collect();
+    let rows = x.index_select(0, picks.as_slice());
+    assert_eq!(rows.shape(), &[400, COLS]);
+    let want: Vec<f32> = picks
+        .iter()
+        .flat_map(|&p| v[p * COLS..(p + 1) * COLS].to_vec())
+        .collect();
+    assert_eq!(rows.to_vec::<f32>(), want);
+
+    let cols: Vec<usize> = (0..300).map(|i| (i * 11) % COLS).collect();
+    let picked = x.index_select(1, cols.as_slice());
+    let want: Vec<f32> = (0..ROWS)
+        .flat_map(|r| cols.iter().map(move |&c| (r, c)))
+        .map(|(r, c)| v[r * COLS + c])
+        .collect();
+    assert_eq!(picked.to_vec::<f32>(), want);
+
+    // A transposed input: rows of the transpose are columns of x.
+    let t = x.t();
+    let picked = t.index_select(0, cols.as_slice());
+    let want: Vec<f32> = cols
+        .iter()
+        .flat_map(|&c| (0..ROWS).map(move |r| (r, c)))
+        .map(|(r, c)| v[r * COLS + c])
+        .collect();
+    assert_eq!(picked.to_vec::<f32>(), want);
+}
