@@ -205,6 +205,12 @@ pub(crate) fn update_in_place<T: Element, F>(
     let n = walk.inner();
     let [sd, ss] = walk.inner_strides();
     walk.for_rows(0, walk.rows(), |_, [od, os]| {
+        if sd == 1 && ss == 1 {
+            // Rows contiguous on both sides (a window of a larger tensor: `cat`, `narrow`
+            // copies): a slice loop, which vectorises; the strided one below does not.
+            zip_update(&mut dst[od..od + n], &src[os..os + n], &f);
+            return;
+        }
         for i in 0..n {
             let di = od + i * sd;
             dst[di] = f(dst[di], src[os + i * ss]);
