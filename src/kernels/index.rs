@@ -45,6 +45,47 @@ pub(crate) fn gather<T: Element>(
     out
 }
 
+/// `index_select`'s index spread over its output (`outer` blocks of `picked`, each entry
+/// repeated `inner` times), as [`gather`] and [`scatter_add`] take it.
+pub(crate) fn spread_index(picked: &[usize], outer: usize, inner: usize) -> Vec<usize> {
+    let mut full = Vec::with_capacity(outer * picked.len() * inner);
+    for _ in 0..outer {
+        for &k in picked {
+            full.extend(std::iter::repeat_n(k, inner));
+        }
+    }
+    full
+}
+
+/// The entries `picked` of dim `dim`, in that order: PyTorch's `index_select`. A contiguous
+/// input is copied a whole run of the inner dims at a time (no index the size of the output);
+/// any other layout goes through [`gather`].
+pub(crate) fn index_select<T: Element>(
+    src: &[T],
+    layout: &Layout,
+    dim: usize,
+    picked: &[usize],
+) -> Vec<T> {
+    let shape = &layout.shape;
+    let outer: usize = shape[..dim].iter().product();
+    let inner: usize = shape[dim + 1..].iter().product();
+    let Some(range) = layout.contiguous_range() else {
+        let mut out_shape = shape.to_vec();
+        out_shape[dim] = picked.len();
+        let full = spread_index(picked, outer, inner);
+        return gather(src, layout, dim, &full, &out_shape);
+    };
+    let (src, n) = (&src[range], shape[dim]);
+    let mut out = Vec::with_capacity(outer * picked.len() * inner);
+    for o in 0..outer {
+        for &k in picked {
+            let start = (o * n + k) * inner;
+            out.extend_from_slice(&src[start..start + inner]);
+        }
+    }
+    out
+}
+
 /// Zeros of `shape` with `src[p]` added at `p` with coordinate dim replaced by `index[p]`
 /// (both row-major over `index_shape`); PyTorch's `zeros(shape).scatter_add_(dim, index, src)`.
 pub(crate) fn scatter_add<T: Element>(
@@ -56,11 +97,19 @@ pub(crate) fn scatter_add<T: Element>(
 ) -> Vec<T> {
     let mut out = super::alloc::filled(shape.iter().product(), T::ZERO);
     let strides = contiguous_strides(shape);
-    let walk = pinned(index_shape, &strides, 0, dim);
-    for ((o, &i), &v) in walk.offsets().zip(index).zip(src) {
-        let at = o + i * strides[dim];
-        out[at] = out[at] + v;
-    }
+    let pinned = pinned(index_shape, &strides, 0, dim);
+    // Row by row, as `gather`; the additions happen in the same (row-major) order as one
+    // element at a time would do them.
+    let walk = Walk::new(&pinned.shape, [&pinned.strides], [0]);
+    let (n, [stride]) = (walk.inner(), walk.inner_strides());
+    let step = strides[dim];
+    walk.for_rows(0, walk.rows(), |r, [o]| {
+        let (row, values) = (&index[r * n..(r + 1) * n], &src[r * n..(r + 1) * n]);
+        for (i, (&k, &v)) in row.iter().zip(values).enumerate() {
+            let at = o + i * stride + k * step;
+            out[at] = out[at] + v;
+        }
+    });
     out
 }
 

@@ -11,7 +11,7 @@ use super::grads;
 use crate::autograd::node::{record, rule};
 use crate::error::{Error, OrPanic, Result};
 use crate::forward_ad::jvp;
-use crate::kernels::index::{gather, scatter_add};
+use crate::kernels::index::{gather, index_select, scatter_add, spread_index};
 use crate::layout::normalize_dim;
 use crate::tensor::{with_dtype, Tensor};
 use std::sync::Arc;
@@ -173,22 +173,33 @@ impl Tensor {
         }
         let d = normalize_dim(OP, dim, self.shape())?;
         let picked = Indices::checked(OP, &values, vec![values.len()], d, self.shape()[d])?;
-        // Spread the 1-D index over the output's shape, so gather does the work.
+        Ok(self.index_select_by(d, &picked.values))
+    }
+
+    /// `index_select` with checked indices. The backward spreads the index over the output's
+    /// shape only when it runs, and scatters through [`scatter_by`](Self::scatter_by), which
+    /// records its own backward, so higher derivatives work as for `gather`.
+    pub(crate) fn index_select_by(&self, d: usize, picked: &Arc<[usize]>) -> Tensor {
         let mut out_shape = self.shape().to_vec();
-        out_shape[d] = values.len();
-        let outer: usize = out_shape[..d].iter().product();
-        let inner: usize = out_shape[d + 1..].iter().product();
-        let mut full = Vec::with_capacity(outer * values.len() * inner);
-        for _ in 0..outer {
-            for &v in picked.values.iter() {
-                full.extend(std::iter::repeat_n(v, inner));
-            }
-        }
-        Ok(self.gather_by(
-            d,
-            &Indices::trusted(full, out_shape),
-            "IndexSelectBackward0",
-        ))
+        out_shape[d] = picked.len();
+        let out = with_dtype!(self.dtype(), T => {
+            let v = self.with_slice::<T, _>(|s, l| index_select(s, l, d, picked));
+            Tensor::from_elems(v, &out_shape)
+        });
+        let in_shape = self.shape().to_vec();
+        let out = record(out, "IndexSelectBackward0", &[self], |_| {
+            let picked = picked.clone();
+            rule(move |_, g| {
+                let outer: usize = in_shape[..d].iter().product();
+                let inner: usize = in_shape[d + 1..].iter().product();
+                let full =
+                    Indices::trusted(spread_index(&picked, outer, inner), g.shape().to_vec());
+                Ok(grads![Some(g.scatter_by(&in_shape, d, &full))])
+            })
+        });
+        jvp(out, &[self], |t| {
+            t[0].as_ref().map(|t| t.index_select_by(d, picked))
+        })
     }
 
     /// Picks along `dim` by an index of the same rank: `out[i][j][k] = self[index[i][j][k]][j][k]`
