@@ -1,6 +1,7 @@
 //! Inputs above the kernels' parallel threshold (32,768 elements) take the parallel paths of
-//! the reductions and of `index_select`; each test compares them with the definition, or with
-//! the same op on small pieces of the same values (the serial paths), exactly.
+//! the reductions, `index_select` and transposed copies; each test compares them with the
+//! definition, or with the same op on small pieces of the same values (the serial paths),
+//! exactly.
 
 use tensorgrad::{DType, Tensor};
 
@@ -111,4 +112,34 @@ fn index_select_matches_the_definition_in_every_dim_and_layout() {
         .map(|(r, c)| v[r * COLS + c])
         .collect();
     assert_eq!(picked.to_vec::<f32>(), want);
+}
+
+#[test]
+fn transposed_copies_match_the_definition() {
+    // 2-D transposes above and below the parallel threshold, a batch of transposed matrices
+    // taken from an offset, and f64.
+    for (rows, cols) in [(ROWS, COLS), (40, 30), (33, 65)] {
+        let x = Tensor::from_vec(values(rows * cols, 5), &[rows, cols]).unwrap();
+        let v = x.to_vec::<f64>();
+        let t = x.t().contiguous();
+        assert_eq!(t.shape(), &[cols, rows]);
+        let want: Vec<f64> = (0..cols)
+            .flat_map(|c| (0..rows).map(move |r| (r, c)))
+            .map(|(r, c)| v[r * cols + c])
+            .collect();
+        assert_eq!(t.to_vec::<f64>(), want, "{rows}x{cols}");
+        let want_f32: Vec<f64> = want.iter().map(|&w| w as f32 as f64).collect();
+        let got_f32 = x.to_dtype(DType::F32).t().contiguous();
+        assert_eq!(got_f32.to_vec::<f64>(), want_f32, "{rows}x{cols} f32");
+    }
+    let (b, r, c) = (5, 70, 90);
+    let x = Tensor::from_vec(values(b * r * c, 6), &[b, r, c]).unwrap();
+    let v = x.to_vec::<f64>();
+    let view = x.narrow(0, 1, 3).permute([0, 2, 1]); // offset, swapped last two dims
+    let got = view.contiguous().to_vec::<f64>();
+    let want: Vec<f64> = (1..4)
+        .flat_map(|k| (0..c).flat_map(move |j| (0..r).map(move |i| (k, i, j))))
+        .map(|(k, i, j)| v[(k * r + i) * c + j])
+        .collect();
+    assert_eq!(got, want);
 }

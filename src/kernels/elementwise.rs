@@ -340,5 +340,65 @@ pub(crate) fn fill_chunks<T: Element, F: Fn(usize, &mut [T]) + Sync>(n: usize, f
 
 /// Row-major copy of any layout.
 pub(crate) fn to_contiguous<T: Element>(src: &[T], layout: &Layout) -> Vec<T> {
-    unary(src, layout, |x| x)
+    transposed_copy(src, layout).unwrap_or_else(|| unary(src, layout, |x| x))
+}
+
+/// Side of the square tiles [`transposed_copy`] moves at a time.
+const TILE: usize = 32;
+
+/// Row-major copy of a layout whose last two dims are swapped in memory (`t()`,
+/// `transpose(-2, -1)`, `permute(.., 1, 0)` of a contiguous tensor), tile by tile; `None` for
+/// other layouts and small matrices. Copying one output row at a time reads the source a new
+/// cache line per element; within a 32×32 tile the 32 lines one output row reads are reused
+/// by the next 15 rows (`x.t().contiguous()` of 2048×1024 floats was 2.2× PyTorch's time).
+fn transposed_copy<T: Element>(src: &[T], layout: &Layout) -> Option<Vec<T>> {
+    let nd = layout.ndim();
+    if nd < 2 || layout.strides[nd - 2] != 1 || layout.strides[nd - 1] <= 1 {
+        return None;
+    }
+    let (rows, cols, col_stride) = (
+        layout.shape[nd - 2],
+        layout.shape[nd - 1],
+        layout.strides[nd - 1],
+    );
+    let plane = rows * cols;
+    if plane < 1024 {
+        return None;
+    }
+    let lead = Layout {
+        shape: layout.shape[..nd - 2].into(),
+        strides: layout.strides[..nd - 2].into(),
+        offset: layout.offset,
+    };
+    let bases: Vec<usize> = lead.offsets().collect();
+    let mut out = alloc::output_uninit::<T>(bases.len() * plane);
+    // One task per block of up to TILE output rows of one matrix: (source base, first row, rows).
+    let copy_rows = |base: usize, row0: usize, out: &mut [MaybeUninit<T>]| {
+        let n_rows = out.len() / cols;
+        for j0 in (0..cols).step_by(TILE) {
+            let j1 = (j0 + TILE).min(cols);
+            for i in 0..n_rows {
+                let first = base + row0 + i;
+                for (j, o) in (j0..j1).zip(&mut out[i * cols + j0..i * cols + j1]) {
+                    o.write(src[first + j * col_stride]);
+                }
+            }
+        }
+    };
+    let tasks = out.chunks_mut(plane).zip(&bases).flat_map(|(m, &base)| {
+        m.chunks_mut(TILE * cols)
+            .enumerate()
+            .map(move |(b, rows)| (base, b * TILE, rows))
+    });
+    if bases.len() * plane < PAR_MIN {
+        tasks.for_each(|(base, row0, rows)| copy_rows(base, row0, rows));
+    } else {
+        let tasks: Vec<_> = tasks.collect();
+        tasks
+            .into_par_iter()
+            .for_each(|(base, row0, rows)| copy_rows(base, row0, rows));
+    }
+    // SAFETY: the tasks cut `out` into blocks of whole output rows (every matrix, every row
+    // block), and `copy_rows` writes every column of every row of its block.
+    Some(unsafe { alloc::assume_init(out) })
 }
