@@ -187,13 +187,7 @@ pub(crate) fn update_in_place<T: Element, F>(
     if let (Some(rd), Some(rs)) = (ld.contiguous_range(), ls.contiguous_range()) {
         if ls.shape == ld.shape {
             let (d, s) = (&mut dst[rd], &src[rs]);
-            if d.len() >= PAR_MIN {
-                d.par_chunks_mut(PAR_CHUNK)
-                    .zip(s.par_chunks(PAR_CHUNK))
-                    .for_each(|(d, s)| zip_update(d, s, &f));
-            } else {
-                zip_update(d, s, &f);
-            }
+            zip_chunks_mut(s, [d], |s, [d]| update_pairs(d, s, &f));
             return;
         }
     }
@@ -224,16 +218,22 @@ pub(crate) fn update_in_place<T: Element, F>(
 fn zip_update<T: Copy, F: Fn(T, T) -> T>(d: &mut [T], s: &[T], f: &F) {
     with_fma(
         #[inline(always)]
-        || {
-            for (d, &s) in d.iter_mut().zip(s) {
-                *d = f(*d, s);
-            }
-        },
+        || update_pairs(d, s, f),
     )
 }
 
+/// `d[i] = f(d[i], s[i])`: the loop of [`zip_update`], for callers already inside
+/// [`with_fma`] ([`zip_chunks_mut`]'s chunks).
+#[inline(always)]
+fn update_pairs<T: Copy, F: Fn(T, T) -> T>(d: &mut [T], s: &[T], f: &F) {
+    for (d, &s) in d.iter_mut().zip(s) {
+        *d = f(*d, s);
+    }
+}
+
 /// Runs `f` over matching chunks of one read-only slice and `S` written slices of the same
-/// length (an optimizer's gradient, and its parameter and state buffers): in parallel chunks
+/// length (an optimizer's gradient, and its parameter and state buffers; an in-place op's
+/// source and destination): in parallel chunks
 /// for long slices, each compiled for FMA where the CPU has it (see [`with_fma`]), so one pass
 /// over memory does a whole update instead of one pass per arithmetic step.
 ///

@@ -12,29 +12,14 @@ use rayon::prelude::*;
 const LANES: usize = 16;
 
 fn sum_contiguous<T: Element>(xs: &[T]) -> T {
-    let mut acc = [T::ZERO; LANES];
-    let mut chunks = xs.chunks_exact(LANES);
-    for c in &mut chunks {
-        for (a, &x) in acc.iter_mut().zip(c) {
-            *a = *a + x;
-        }
-    }
-    let mut total = chunks.remainder().iter().fold(T::ZERO, |a, &x| a + x);
-    // Pairwise combination of the lanes.
-    let mut width = LANES;
-    while width > 1 {
-        width /= 2;
-        for i in 0..width {
-            acc[i] = acc[i] + acc[i + width];
-        }
-    }
-    total = total + acc[0];
-    total
+    fold_lanes(xs, T::ZERO, |a, b| a + b)
 }
 
-/// Folds `xs` with `f` into `LANES` interleaved accumulators started at `init`, then folds
-/// those and the remainder: independent lanes vectorise where one running value cannot. Only
-/// for an `f` whose result does not depend on the grouping (the exact max and min below).
+/// Folds `xs` with `f` into `LANES` interleaved accumulators started at `init`, combines the
+/// lanes pairwise, and folds that into the remainder (itself folded from `init`): independent
+/// lanes vectorise where one running value cannot. The order is [`sum_contiguous`]'s (its
+/// rounding is part of every sum's result); for the exact max and min below any order gives
+/// the same value, up to which of two equal zeros (+0, −0) wins.
 fn fold_lanes<T: Element>(xs: &[T], init: T, f: impl Fn(T, T) -> T) -> T {
     let mut acc = [init; LANES];
     let mut chunks = xs.chunks_exact(LANES);
@@ -43,8 +28,15 @@ fn fold_lanes<T: Element>(xs: &[T], init: T, f: impl Fn(T, T) -> T) -> T {
             *a = f(*a, x);
         }
     }
-    let lanes = acc.into_iter().fold(init, &f);
-    chunks.remainder().iter().fold(lanes, |a, &x| f(a, x))
+    let total = chunks.remainder().iter().fold(init, |a, &x| f(a, x));
+    let mut width = LANES;
+    while width > 1 {
+        width /= 2;
+        for i in 0..width {
+            acc[i] = f(acc[i], acc[i + width]);
+        }
+    }
+    f(total, acc[0])
 }
 
 /// NaN is the one value not ordered against itself.
