@@ -4,7 +4,6 @@
 pub(crate) mod alloc;
 pub(crate) mod elementwise;
 pub(crate) mod index;
-pub(crate) mod math;
 pub(crate) mod matmul;
 pub(crate) mod reduce;
 pub(crate) mod strided;

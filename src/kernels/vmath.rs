@@ -20,6 +20,8 @@
 //! (SLEEF, musl), which is more than f32/f64 hold; they round to the intended values.
 #![allow(clippy::excessive_precision)]
 
+mod normal;
+
 use super::alloc;
 use super::{PAR_CHUNK, PAR_MIN};
 use rayon::prelude::*;
@@ -30,6 +32,9 @@ use std::mem::MaybeUninit;
 /// slow library call).
 pub(crate) trait Fma {
     fn fma(a: f32, b: f32, c: f32) -> f32;
+    /// `x²` as `(hi, lo)` with `hi = fl(x·x)` and `hi + lo = x·x` exactly (for |x| below
+    /// 2⁵⁰, where neither part overflows or underflows below 2⁻¹⁰⁰).
+    fn square(x: f32) -> (f32, f32);
 }
 
 /// Fused multiply-add (one rounding).
@@ -42,12 +47,28 @@ impl Fma for Fused {
     fn fma(a: f32, b: f32, c: f32) -> f32 {
         a.mul_add(b, c)
     }
+    #[inline(always)]
+    fn square(x: f32) -> (f32, f32) {
+        let hi = x * x;
+        // The FMA computes x·x - hi before rounding: the product's exact error.
+        (hi, x.mul_add(x, -hi))
+    }
 }
 
 impl Fma for Separate {
     #[inline(always)]
     fn fma(a: f32, b: f32, c: f32) -> f32 {
         a * b + c
+    }
+    #[inline(always)]
+    fn square(x: f32) -> (f32, f32) {
+        // Dekker's product without FMA: split x into two 12-bit halves (Veltkamp), whose
+        // partial products are exact.
+        let hi = x * x;
+        let c = x * 4097.0;
+        let x_hi = c - (c - x);
+        let x_lo = x - x_hi;
+        (hi, ((x_hi * x_hi - hi) + 2.0 * x_hi * x_lo) + x_lo * x_lo)
     }
 }
 
@@ -62,18 +83,39 @@ const ROUND64: f64 = 6_755_399_441_055_744.0;
 /// scaling by 2ᵏ in two steps so subnormal results are rounded once).
 #[inline(always)]
 pub(crate) fn exp<M: Fma>(x: f32) -> f32 {
-    const LOG2E: f32 = std::f32::consts::LOG2_E;
-    const L2U: f32 = 0.693_145_751_953_125;
-    const L2L: f32 = 1.428_606_765_330_187_045e-6;
     // Beyond ±104 the result is 0 or inf anyway; clamping keeps 2ᵏ's exponent in range.
     let xc = x.clamp(-104.0, 104.0);
+    exp_reduced::<M>(x, xc, |q| M::fma(q, -L2L, M::fma(q, -L2U, xc)))
+}
+
+/// `e^(a + b)` where `a + b` is not exactly an f32 (an exponent carried as a rounded value
+/// and its error, |b| at most a few units): `b` joins after the reduction by ln 2, so the
+/// result keeps the accuracy of [`exp`] where `e^(fl(a + b))` would be off by |a|·2⁻²⁴
+/// relative (20 ULP at a = -80).
+#[inline(always)]
+pub(crate) fn exp_sum<M: Fma>(a: f32, b: f32) -> f32 {
+    let x = a + b;
+    let xc = x.clamp(-104.0, 104.0);
+    // Outside ±104 the reduced argument is meaningless, but the result is replaced then.
+    exp_reduced::<M>(x, xc, |q| M::fma(q, -L2L, M::fma(q, -L2U, a)) + b)
+}
+
+/// ln 2 in two parts for the Cody–Waite reduction (the upper part has trailing zeros, so
+/// `q·L2U` is exact).
+const L2U: f32 = 0.693_145_751_953_125;
+const L2L: f32 = 1.428_606_765_330_187_045e-6;
+
+/// The body of [`exp`]: `q = round(xc·log₂e)`, the polynomial on `reduce(q) = x - q·ln 2`,
+/// scaling by 2^q; 0, inf and NaN for `x` beyond the range or NaN.
+#[inline(always)]
+fn exp_reduced<M: Fma>(x: f32, xc: f32, reduce: impl Fn(f32) -> f32) -> f32 {
+    const LOG2E: f32 = std::f32::consts::LOG2_E;
     // q = round(xc·log₂e), and as an integer read from the bits of `t` (its low mantissa bits
     // hold q: `as i32` would be a saturating conversion, which does not vectorise).
     let t = xc * LOG2E + ROUND32;
     let q = t - ROUND32;
     let qi = t.to_bits() as i32 - ROUND32.to_bits() as i32;
-    let s = M::fma(q, -L2U, xc);
-    let s = M::fma(q, -L2L, s);
+    let s = reduce(q);
     let mut u = 0.000_198_527_62_f32;
     u = M::fma(u, s, 0.001_393_043_6);
     u = M::fma(u, s, 0.008_333_361);
@@ -211,6 +253,8 @@ pub(crate) trait Func2: Sync {
     const SINCOS: Option<fn(f32, f32) -> f32> = None;
 }
 
+pub(crate) use normal::{Erf, Erfc, Gelu, MulErfGrad, MulErfcGrad, MulGeluGrad};
+
 pub(crate) struct Exp;
 pub(crate) struct Sin;
 pub(crate) struct Cos;
@@ -310,11 +354,34 @@ unsafe fn run2_avx2<F: Func2>(f: &F, a: Lhs<'_>, b: &[f32], dst: &mut [MaybeUnin
     run2::<Fused, F>(f, a, b, dst);
 }
 
+/// The same loops in 16 lanes, with mask registers for the selects.
+#[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+unsafe fn run1_avx512<F: Func1>(f: &F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
+    run1::<Fused, F>(f, src, dst);
+}
+
+#[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+#[target_feature(enable = "avx512f,avx512dq,avx512vl,avx2,fma")]
+unsafe fn run2_avx512<F: Func2>(f: &F, a: Lhs<'_>, b: &[f32], dst: &mut [MaybeUninit<f32>]) {
+    run2::<Fused, F>(f, a, b, dst);
+}
+
 /// Whether this CPU runs the AVX2+FMA builds (detected once, then a cached load).
 #[cfg(target_arch = "x86_64")]
 #[inline]
 pub(super) fn has_avx2_fma() -> bool {
     std::arch::is_x86_feature_detected!("avx2") && std::arch::is_x86_feature_detected!("fma")
+}
+
+/// Whether this CPU runs the AVX-512 builds (with the `avx512` feature, on by default).
+#[cfg(all(target_arch = "x86_64", feature = "avx512"))]
+#[inline]
+fn has_avx512() -> bool {
+    std::arch::is_x86_feature_detected!("avx512f")
+        && std::arch::is_x86_feature_detected!("avx512dq")
+        && std::arch::is_x86_feature_detected!("avx512vl")
+        && has_avx2_fma()
 }
 
 fn dispatch1<F: Func1>(f: &F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
@@ -325,6 +392,13 @@ fn dispatch1<F: Func1>(f: &F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
     );
     #[cfg(target_arch = "x86_64")]
     {
+        #[cfg(feature = "avx512")]
+        if has_avx512() {
+            // SAFETY: the CPU supports every feature the function is compiled with (checked
+            // just above), which is all that calling it needs.
+            unsafe { run1_avx512(f, src, dst) };
+            return fix_sincos1(f, src, dst);
+        }
         if has_avx2_fma() {
             // SAFETY: the CPU supports AVX2 and FMA (checked just above), which is all that
             // calling a function compiled with `target_feature(enable = "avx2,fma")` needs.
@@ -337,6 +411,11 @@ fn dispatch1<F: Func1>(f: &F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
     run1::<Fused, F>(f, src, dst);
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     run1::<Separate, F>(f, src, dst);
+    fix_sincos1(f, src, dst);
+}
+
+/// The large-argument pass of [`fix_large_sincos`] for a [`Func1`] that needs it.
+fn fix_sincos1<F: Func1>(_: &F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
     if let Some(exact) = F::SINCOS {
         fix_large_sincos(src, dst, |_, x| exact(x));
     }
@@ -350,6 +429,13 @@ fn dispatch2<F: Func2>(f: &F, a: Lhs<'_>, b: &[f32], dst: &mut [MaybeUninit<f32>
     );
     #[cfg(target_arch = "x86_64")]
     {
+        #[cfg(feature = "avx512")]
+        if has_avx512() {
+            // SAFETY: as in `dispatch1`: every feature the function is compiled with is
+            // present.
+            unsafe { run2_avx512(f, a, b, dst) };
+            return fix_sincos2(f, a, b, dst);
+        }
         if has_avx2_fma() {
             // SAFETY: as in `dispatch1`: AVX2 and FMA are present.
             unsafe { run2_avx2(f, a, b, dst) };
@@ -361,6 +447,11 @@ fn dispatch2<F: Func2>(f: &F, a: Lhs<'_>, b: &[f32], dst: &mut [MaybeUninit<f32>
     run2::<Fused, F>(f, a, b, dst);
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     run2::<Separate, F>(f, a, b, dst);
+    fix_sincos2(f, a, b, dst);
+}
+
+/// The large-argument pass of [`fix_large_sincos`] for a [`Func2`] that needs it.
+fn fix_sincos2<F: Func2>(_: &F, a: Lhs<'_>, b: &[f32], dst: &mut [MaybeUninit<f32>]) {
     if let Some(exact) = F::SINCOS {
         fix_large_sincos(b, dst, |i, x| match a {
             Lhs::Slice(a) => exact(a[i], x),
@@ -450,7 +541,7 @@ mod tests {
 
     /// A dense sweep: every 257th f32 bit pattern of both signs (≈ 1.7·10⁷ values, all
     /// exponents, subnormals included), plus the edge cases.
-    fn sweep(max_abs: f32) -> Vec<f32> {
+    pub(super) fn sweep(max_abs: f32) -> Vec<f32> {
         let mut v: Vec<f32> = (0..0x7f80_0000u32)
             .step_by(257)
             .map(f32::from_bits)
@@ -472,7 +563,7 @@ mod tests {
         v
     }
 
-    fn max_ulp(xs: &[f32], got: &[f32], truth: impl Fn(f64) -> f64) -> (f64, f32) {
+    pub(super) fn max_ulp(xs: &[f32], got: &[f32], truth: impl Fn(f64) -> f64) -> (f64, f32) {
         xs.iter()
             .zip(got)
             .map(|(&x, &y)| (ulp_error(y, truth(x as f64)), x))
@@ -480,7 +571,12 @@ mod tests {
     }
 
     /// Checks the dispatched (vector) path and both scalar flavours.
-    fn check1<F: Func1>(f: F, truth: impl Fn(f64) -> f64 + Copy, max_abs: f32, bound: f64) {
+    pub(super) fn check1<F: Func1>(
+        f: F,
+        truth: impl Fn(f64) -> f64 + Copy,
+        max_abs: f32,
+        bound: f64,
+    ) {
         let xs = sweep(max_abs);
         let vec = map1(&f, &xs);
         let (e, at) = max_ulp(&xs, &vec, truth);
@@ -503,6 +599,42 @@ mod tests {
             let (e, at) = max_ulp(&xs, &scalar, truth);
             assert!(e <= bound, "scalar path: {e} ULP at {at:e}");
         }
+    }
+
+    /// Every instruction-set build gives the scalar FMA flavour's results bit for bit (the
+    /// loops are the same arithmetic in more lanes), so the accuracy sweeps, which run the
+    /// best build this CPU has, speak for all of them.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn instruction_set_builds_agree_bit_for_bit() {
+        fn same<F: Func1>(f: F, xs: &[f32]) {
+            let scalar: Vec<u32> = xs.iter().map(|&x| f.eval::<Fused>(x).to_bits()).collect();
+            let run = |build: unsafe fn(&F, &[f32], &mut [MaybeUninit<f32>])| {
+                let mut out = vec![MaybeUninit::uninit(); xs.len()];
+                // SAFETY: called only where the CPU has the build's features (checked below).
+                unsafe { build(&f, xs, &mut out) };
+                // SAFETY: `run1` writes every element.
+                out.iter()
+                    .map(|o| unsafe { o.assume_init() }.to_bits())
+                    .collect::<Vec<u32>>()
+            };
+            if has_avx2_fma() {
+                assert!(run(run1_avx2::<F>) == scalar, "AVX2 build differs");
+            }
+            #[cfg(feature = "avx512")]
+            if has_avx512() {
+                assert!(run(run1_avx512::<F>) == scalar, "AVX-512 build differs");
+            }
+        }
+        let xs: Vec<f32> = sweep(f32::MAX).into_iter().step_by(7).collect();
+        same(Exp, &xs);
+        same(Sin, &xs);
+        same(Cos, &xs);
+        same(Tanh, &xs);
+        same(Sigmoid, &xs);
+        same(Erf, &xs);
+        same(Erfc, &xs);
+        same(Gelu, &xs);
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Element-wise functions of one tensor: exp, log, log1p, sqrt, sin, cos, tan, tanh, sigmoid,
-//! relu, gelu, erf, abs, sign. (neg and reciprocal live with arithmetic, powers in `pow`.)
+//! relu, gelu, erf, erfc, abs, sign. (neg and reciprocal live with arithmetic, powers in `pow`.)
 //!
 //! Each is a primitive with PyTorch's grad_fn name. All share one rule shape: the gradient
 //! (and the tangent) is the incoming tensor times f'(x), where f'(x) is computed from the
@@ -10,7 +10,6 @@ use crate::autograd::node::{record, rule};
 use crate::autograd::saved::SavedTensor;
 use crate::forward_ad::jvp;
 use crate::kernels::elementwise;
-use crate::kernels::math::erf;
 use crate::kernels::vmath::{self, Func1, Func2};
 use crate::tensor::Tensor;
 use crate::DType;
@@ -26,9 +25,14 @@ enum SavedFrom {
 /// `1 / sqrt(2π)`, the standard normal density at 0.
 const FRAC_1_SQRT_2PI: f64 = 0.398_942_280_401_432_7;
 
+/// Φ(x), the standard normal CDF, as `erfc(-x/√2)/2` (accurate in both tails).
+fn normal_cdf(x: f64) -> f64 {
+    0.5 * libm::erfc(-x * FRAC_1_SQRT_2)
+}
+
 /// A backward map fused into one pass, used when the gradient records no graph; `None`
 /// where it does not apply (then the composite rule runs). It must give the same values as
-/// the composite rule.
+/// the composite rule, up to rounding.
 type FusedGrad = fn(&Tensor, &Tensor) -> Option<Tensor>;
 
 /// `f(x)` element-wise with the vectorised f32 kernel (any layout: a non-contiguous input is
@@ -323,30 +327,35 @@ impl Tensor {
     }
 
     /// Element-wise GELU in its exact form `x · Φ(x)`, with Φ the standard normal CDF, like
-    /// `torch.nn.functional.gelu` (grad_fn `GeluBackward0`).
+    /// `torch.nn.functional.gelu` (grad_fn `GeluBackward0`). Φ is computed from `erfc`, so
+    /// the lower tail keeps its relative accuracy (PyTorch's `0.5·x·(1 + erf(x/√2))` gives 0
+    /// at x = -8 in f32 and at x = -10 in f64).
     ///
     /// ```
     /// use tensorgrad::{tensor, DType};
-    /// let y = tensor!([0.0, 1.0], DType::F64).gelu().to_vec::<f64>();
+    /// let y = tensor!([0.0, 1.0, -10.0], DType::F64).gelu().to_vec::<f64>();
     /// assert_eq!(y[0], 0.0);
     /// assert!((y[1] - 0.841_344_746_068_542_9).abs() < 1e-15);
+    /// assert!((y[2] / -7.619_853_024_160_527e-23 - 1.0).abs() < 1e-12);
     /// ```
     #[track_caller]
     pub fn gelu(&self) -> Tensor {
-        let out = map_unary!(
-            self,
-            |x| (0.5 * (x as f64) * (1.0 + erf(x as f64 * FRAC_1_SQRT_2))) as T
-        );
-        // d/dx xΦ(x) = Φ(x) + x·φ(x), written with erf and exp so it differentiates again.
-        self.unary_op(out, "GeluBackward0", SavedFrom::Input, |g, x| {
-            let cdf = x
-                .mul_scalar(FRAC_1_SQRT_2)
-                .erf()
-                .add_scalar(1.0)
-                .mul_scalar(0.5);
-            let pdf = (x * x).mul_scalar(-0.5).exp().mul_scalar(FRAC_1_SQRT_2PI);
-            g * (cdf + x * pdf)
-        })
+        self.unary_op_fused(
+            map_vector(self, vmath::Gelu, |x| x * normal_cdf(x)),
+            "GeluBackward0",
+            SavedFrom::Input,
+            // d/dx xΦ(x) = Φ(x) + x·φ(x), written with erfc and exp so it differentiates again.
+            |g, x| {
+                let cdf = x.mul_scalar(-FRAC_1_SQRT_2).erfc().mul_scalar(0.5);
+                let pdf = (x * x).mul_scalar(-0.5).exp().mul_scalar(FRAC_1_SQRT_2PI);
+                g * (cdf + x * pdf)
+            },
+            Some(|g, x| {
+                fused_vector(g, x, vmath::MulGeluGrad, |g, x| {
+                    g * (normal_cdf(x) + x * (FRAC_1_SQRT_2PI * (-0.5 * x * x).exp()))
+                })
+            }),
+        )
     }
 
     /// Element-wise error function, like `torch.erf` (grad_fn `ErfBackward0`).
@@ -357,10 +366,42 @@ impl Tensor {
     /// ```
     #[track_caller]
     pub fn erf(&self) -> Tensor {
-        let out = map_unary!(self, |x| erf(x as f64) as T);
-        self.unary_op(out, "ErfBackward0", SavedFrom::Input, |g, x| {
-            g * (x * x).neg().exp().mul_scalar(FRAC_2_SQRT_PI)
-        })
+        self.unary_op_fused(
+            map_vector(self, vmath::Erf, libm::erf),
+            "ErfBackward0",
+            SavedFrom::Input,
+            |g, x| g * (x * x).neg().exp().mul_scalar(FRAC_2_SQRT_PI),
+            Some(|g, x| {
+                fused_vector(g, x, vmath::MulErfGrad, |g, x| {
+                    g * (FRAC_2_SQRT_PI * (-x * x).exp())
+                })
+            }),
+        )
+    }
+
+    /// Element-wise complementary error function `1 - erf x`, like `torch.erfc` (grad_fn
+    /// `ErfcBackward0`). Computed directly, so it keeps its relative accuracy for large `x`
+    /// where `1 - erf x` would round to 0.
+    ///
+    /// ```
+    /// use tensorgrad::{tensor, DType};
+    /// let y = tensor!([0.0, 5.0], DType::F64).erfc().to_vec::<f64>();
+    /// assert_eq!(y[0], 1.0);
+    /// assert!((y[1] / 1.537_459_794_428_034_8e-12 - 1.0).abs() < 1e-14);
+    /// ```
+    #[track_caller]
+    pub fn erfc(&self) -> Tensor {
+        self.unary_op_fused(
+            map_vector(self, vmath::Erfc, libm::erfc),
+            "ErfcBackward0",
+            SavedFrom::Input,
+            |g, x| g * (x * x).neg().exp().mul_scalar(-FRAC_2_SQRT_PI),
+            Some(|g, x| {
+                fused_vector(g, x, vmath::MulErfcGrad, |g, x| {
+                    g * (-FRAC_2_SQRT_PI * (-x * x).exp())
+                })
+            }),
+        )
     }
 
     /// Element-wise absolute value, like `torch.abs` (grad_fn `AbsBackward0`; the gradient is
