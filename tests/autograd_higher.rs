@@ -436,12 +436,12 @@ fn gradcheck_and_gradgradcheck_pass_on_composite_functions() {
         ),
         (
             "cross-dot",
-            Box::new(move |v: &[Tensor]| v[0].cross(&c).cross(&v[1]).sum_dim(&[0], false).dot(&c)),
+            Box::new(move |v: &[Tensor]| v[0].cross(&c).cross(&v[1]).sum_dim([0], false).dot(&c)),
             vec![vec![2, 3], vec![2, 3]],
         ),
         (
             "powf-mean",
-            Box::new(|v: &[Tensor]| (v[0].powf(1.7) * v[0].mean_dim(&[1], true)).reciprocal()),
+            Box::new(|v: &[Tensor]| (v[0].powf(1.7) * v[0].mean_dim([1], true)).reciprocal()),
             vec![vec![2, 3]],
         ),
         (

@@ -336,14 +336,10 @@ fn every_op_taking_a_dim_reports_it_out_of_range() {
         ("squeeze", Box::new(|t| t.try_squeeze(5)), "-2..=1"),
         ("narrow", Box::new(|t| t.try_narrow(5, 0, 1)), "-2..=1"),
         ("flatten", Box::new(|t| t.try_flatten(0, 5)), "-2..=1"),
-        (
-            "sum_dim",
-            Box::new(|t| t.try_sum_dim(&[5], false)),
-            "-2..=1",
-        ),
+        ("sum_dim", Box::new(|t| t.try_sum_dim([5], false)), "-2..=1"),
         (
             "mean_dim",
-            Box::new(|t| t.try_mean_dim(&[5], true)),
+            Box::new(|t| t.try_mean_dim([5], true)),
             "-2..=1",
         ),
         (
@@ -364,7 +360,7 @@ fn every_op_taking_a_dim_reports_it_out_of_range() {
         );
     }
     // Negative dims too, and a 0-d tensor, which counts as having one dim as in PyTorch.
-    let err = t.try_sum_dim(&[-3], false).unwrap_err();
+    let err = t.try_sum_dim([-3], false).unwrap_err();
     assert!(matches!(
         err,
         Error::DimOutOfRange {
@@ -381,7 +377,7 @@ fn every_op_taking_a_dim_reports_it_out_of_range() {
 #[test]
 fn repeated_or_invalid_dims_are_typed_errors() {
     let t = Tensor::zeros(&[2, 3]);
-    let err = t.try_sum_dim(&[0, -2], false).unwrap_err();
+    let err = t.try_sum_dim([0, -2], false).unwrap_err();
     assert!(matches!(err, Error::InvalidArgument { op: "sum_dim", .. }));
     assert_mentions(&err.to_string(), &["more than once", "[0, -2]"]);
     let err = t.try_permute([1, 1]).unwrap_err();
@@ -687,16 +683,16 @@ fn panicking_forms_panic_with_the_try_forms_message() {
         ),
         (
             "sum_dim",
-            Box::new(|| a.try_sum_dim(&[2], false).unwrap_err()),
+            Box::new(|| a.try_sum_dim([2], false).unwrap_err()),
             Box::new(|| {
-                let _ = a.sum_dim(&[2], false);
+                let _ = a.sum_dim([2], false);
             }),
         ),
         (
             "mean_dim",
-            Box::new(|| a.try_mean_dim(&[2], false).unwrap_err()),
+            Box::new(|| a.try_mean_dim([2], false).unwrap_err()),
             Box::new(|| {
-                let _ = a.mean_dim(&[2], false);
+                let _ = a.mean_dim([2], false);
             }),
         ),
         (

@@ -61,7 +61,7 @@ fn fixture_function(name: &str, fx: &Value) -> Box<dyn Fn(&Tensor) -> Tensor> {
         "matvec" => Box::new(move |x| a.matmul(&x.powi(2)) + x.sum() / 2.0),
         "matmul2d" => Box::new(move |x| x.matmul(&w).powi(2) / 3.0),
         "cross" => Box::new(move |x| x.cross(&c) * x),
-        "broadcast" => Box::new(|x| (x.unsqueeze(1) * x.unsqueeze(0) * x).sum_dim(&[0], false)),
+        "broadcast" => Box::new(|x| (x.unsqueeze(1) * x.unsqueeze(0) * x).sum_dim([0], false)),
         "views" => Box::new(|x| {
             x.reshape([2, 3]).t().narrow(0, 1, 2).permute([1, 0])
                 * x.narrow(0, 0, 2).reshape([2, 1])
@@ -335,7 +335,7 @@ fn forward_and_reverse_jacobians_agree() {
         ),
         (
             "reductions",
-            Box::new(|x: &Tensor| x.sum_dim(&[1], true) * x.mean_dim(&[0], false) + x.mean()),
+            Box::new(|x: &Tensor| x.sum_dim([1], true) * x.mean_dim([0], false) + x.mean()),
             vec![3, 2],
         ),
         ("dot", Box::new(|x: &Tensor| x.dot(&x.powf(1.5))), vec![5]),
@@ -362,7 +362,7 @@ fn forward_and_reverse_jacobians_agree() {
     }
     // A non-contiguous input.
     let x = Tensor::rand_with(&[3, 2], DType::F64).t();
-    let f = |x: &Tensor| x.powi(2).sum_dim(&[0], false);
+    let f = |x: &Tensor| x.powi(2).sum_dim([0], false);
     assert_close(
         &functional::jacfwd(f, &x).unwrap(),
         &functional::jacrev(f, &x).unwrap(),
@@ -378,7 +378,7 @@ fn jvp_is_one_forward_pass_on_a_dual_tensor() {
         // Native forward mode: the input carries the tangent and no backward graph is built.
         assert!(x.tangent().is_some(), "jvp must pass a dual tensor");
         assert!(!x.requires_grad(), "jvp must not record a backward graph");
-        x.powi(3).sum_dim(&[0], false)
+        x.powi(3).sum_dim([0], false)
     };
     let x = tensor!([[1.0, 2.0], [3.0, 4.0]], DType::F64);
     let v = tensor!([[1.0, 0.0], [0.0, 1.0]], DType::F64);

@@ -143,10 +143,10 @@ fn cases() -> Vec<Case> {
         case("sum", vec![randn(&[2, 3])], |v| v[0].sum()),
         case("mean", vec![randn(&[2, 3])], |v| v[0].mean()),
         case("sum_dim", vec![randn(&[2, 3, 4])], |v| {
-            v[0].sum_dim(&[0, -1], true)
+            v[0].sum_dim([0, -1], true)
         }),
         case("mean_dim", vec![randn(&[2, 3, 4])], |v| {
-            v[0].mean_dim(&[1], false)
+            v[0].mean_dim([1], false)
         }),
         case("max", vec![distinct(&[3, 4])], |v| v[0].max()),
         case("min", vec![distinct(&[3, 4])], |v| v[0].min()),

@@ -33,7 +33,7 @@ fn bits(t: &Tensor) -> Vec<u64> {
 fn sums_over_the_last_dim_match_row_by_row_sums() {
     for dtype in [DType::F32, DType::F64] {
         let x = matrix(dtype, 1);
-        let whole = x.sum_dim(&[1], false);
+        let whole = x.sum_dim([1], false);
         let rows: Vec<Tensor> = (0..ROWS).map(|r| x.narrow(0, r, 1).sum()).collect();
         let by_row = Tensor::stack(&rows.iter().collect::<Vec<_>>(), 0);
         assert_eq!(bits(&whole), bits(&by_row), "{dtype:?}");

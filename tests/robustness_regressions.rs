@@ -113,7 +113,7 @@ fn arange_refuses_what_pytorch_refuses() {
 fn kernels_walk_divides_by_a_zero_sized_outer_dim() {
     let t = Tensor::zeros(&[2, 0, 0]);
     no_grad(|| t.add_(&Tensor::zeros(&[2, 0, 0])));
-    assert_eq!(t.sum_dim(&[1, 2], false).to_vec::<f32>(), vec![0.0, 0.0]);
+    assert_eq!(t.sum_dim([1, 2], false).to_vec::<f32>(), vec![0.0, 0.0]);
     let a = Tensor::zeros(&[1, 1]).set_requires_grad(true);
     (&a + &Tensor::zeros(&[0, 0])).mean().backward().unwrap();
     assert_eq!(a.grad().unwrap().to_vec::<f32>(), vec![0.0]);
@@ -187,9 +187,9 @@ fn flatten_of_a_0d_tensor_checks_its_dims() {
 #[test]
 fn sum_dim_of_a_0d_tensor_rejects_repeated_dims() {
     let t = Tensor::scalar(1.0f32);
-    assert!(t.try_sum_dim(&[0, 0], false).is_err());
-    assert!(t.try_mean_dim(&[0, -1], false).is_err());
-    assert!(t.try_sum_dim(&[0], false).is_ok());
+    assert!(t.try_sum_dim([0, 0], false).is_err());
+    assert!(t.try_mean_dim([0, -1], false).is_err());
+    assert!(t.try_sum_dim([0], false).is_ok());
 }
 
 /// `src/ops/view.rs`: the shape errors of reshape and expand print the requested sizes with

@@ -110,7 +110,7 @@ fn a_shared_leaf_accumulates_every_threads_contribution() {
         .collect();
     handles.into_iter().for_each(|h| h.join().unwrap());
     // d/dw sum(x @ w) = xᵀ·1: column sums of x in every column.
-    let x_rows = x.sum_dim(&[0], false).to_vec::<f64>();
+    let x_rows = x.sum_dim([0], false).to_vec::<f64>();
     let total = (THREADS * ROUNDS) as f64;
     let got = w.grad().unwrap().to_vec::<f64>();
     for (i, g) in got.iter().enumerate() {

@@ -254,7 +254,7 @@ pub fn nll_loss_with(
     });
     Ok(jvp(out, &[log_probs], |t| {
         t[0].as_ref()
-            .map(|t| reduction.apply(&(t * &mask).sum_dim(&[1], false).neg()))
+            .map(|t| reduction.apply(&(t * &mask).sum_dim([1], false).neg()))
     }))
 }
 

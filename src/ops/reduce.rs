@@ -7,6 +7,7 @@ use crate::forward_ad::jvp;
 use crate::kernels::reduce::{sum_all, sum_dims};
 use crate::layout::normalize_dim;
 use crate::tensor::{with_dtype, Tensor};
+use crate::IntoDims;
 use smallvec::SmallVec;
 
 /// Which dims of `shape` the list names (negative dims count from the end); errors on
@@ -76,14 +77,15 @@ impl Tensor {
     /// assert_eq!(m.sum_dim(&[-1], true).shape(), &[2, 1]);
     /// ```
     #[track_caller]
-    pub fn sum_dim(&self, dims: &[isize], keepdim: bool) -> Tensor {
+    pub fn sum_dim(&self, dims: impl IntoDims, keepdim: bool) -> Tensor {
         self.try_sum_dim(dims, keepdim).or_panic()
     }
 
     /// [`sum_dim`](Self::sum_dim) returning an error instead of panicking.
     #[track_caller]
-    pub fn try_sum_dim(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
-        let mask = reduced_mask("sum_dim", dims, self.shape())?;
+    pub fn try_sum_dim(&self, dims: impl IntoDims, keepdim: bool) -> Result<Tensor> {
+        let dims = dims.to_dims();
+        let mask = reduced_mask("sum_dim", &dims, self.shape())?;
         let out_shape = reduced_shape(self.shape(), &mask, keepdim);
         let out = with_dtype!(self.dtype(), T => {
             let v = self.with_slice::<T, _>(|data, layout| sum_dims(data, layout, &mask));
@@ -95,7 +97,7 @@ impl Tensor {
             rule(move |_, g| Ok(grads![Some(g.reshape_to(&kept_shape).expand_to(&in_shape))]))
         });
         Ok(jvp(out, &[self], |t| {
-            t[0].as_ref().map(|t| t.sum_dim(dims, keepdim))
+            t[0].as_ref().map(|t| t.sum_dim(&dims, keepdim))
         }))
     }
 
@@ -116,14 +118,15 @@ impl Tensor {
     /// # Panics
     /// If a dim is out of range or repeated; see [`try_mean_dim`](Self::try_mean_dim).
     #[track_caller]
-    pub fn mean_dim(&self, dims: &[isize], keepdim: bool) -> Tensor {
+    pub fn mean_dim(&self, dims: impl IntoDims, keepdim: bool) -> Tensor {
         self.try_mean_dim(dims, keepdim).or_panic()
     }
 
     /// [`mean_dim`](Self::mean_dim) returning an error instead of panicking.
     #[track_caller]
-    pub fn try_mean_dim(&self, dims: &[isize], keepdim: bool) -> Result<Tensor> {
-        let mask = reduced_mask("mean_dim", dims, self.shape())?;
+    pub fn try_mean_dim(&self, dims: impl IntoDims, keepdim: bool) -> Result<Tensor> {
+        let dims = dims.to_dims();
+        let mask = reduced_mask("mean_dim", &dims, self.shape())?;
         let count: usize = self
             .shape()
             .iter()
@@ -132,7 +135,7 @@ impl Tensor {
             .map(|(&n, _)| n)
             .product();
         let n = count as f64;
-        let out = crate::no_grad(|| self.try_sum_dim(dims, keepdim))?.div_scalar(n);
+        let out = crate::no_grad(|| self.try_sum_dim(&dims, keepdim))?.div_scalar(n);
         let in_shape = self.shape().to_vec();
         let kept_shape = reduced_shape(&in_shape, &mask, true);
         let out = record(out, "MeanBackward1", &[self], |_| {

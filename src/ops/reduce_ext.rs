@@ -698,7 +698,7 @@ impl Tensor {
             let others = product_of_others(self, d, &plain.reshape_to(&kept));
             t[0].as_ref().map(|t| {
                 (t * others)
-                    .sum_dim(&[d as isize], false)
+                    .sum_dim([d as isize], false)
                     .reshape_to(&out_shape)
             })
         }))

@@ -35,19 +35,19 @@ impl Tensor {
         let mask = reduced_mask("softmax", &[dim], self.shape())?;
         let out = no_grad(|| {
             let e = (self - self.stable_shift(&mask)).exp();
-            &e / e.sum_dim(&[dim], true)
+            &e / e.sum_dim([dim], true)
         });
         let plain = out.clone();
         let out = record(out, "SoftmaxBackward0", &[self], |_| {
             let y = SavedTensor::output(&plain);
             rule(move |ctx, g| {
                 let y = y.get(ctx)?;
-                Ok(grads![Some(&y * (g - (g * &y).sum_dim(&[dim], true)))])
+                Ok(grads![Some(&y * (g - (g * &y).sum_dim([dim], true)))])
             })
         });
         Ok(jvp(out, &[self], |t| {
             t[0].as_ref()
-                .map(|t| &plain * (t - (t * &plain).sum_dim(&[dim], true)))
+                .map(|t| &plain * (t - (t * &plain).sum_dim([dim], true)))
         }))
     }
 
@@ -74,20 +74,16 @@ impl Tensor {
         let mask = reduced_mask("log_softmax", &[dim], self.shape())?;
         let out = no_grad(|| {
             let shifted = self - self.stable_shift(&mask);
-            &shifted - shifted.exp().sum_dim(&[dim], true).log()
+            &shifted - shifted.exp().sum_dim([dim], true).log()
         });
         let plain = out.clone();
         let out = record(out, "LogSoftmaxBackward0", &[self], |_| {
             let y = SavedTensor::output(&plain);
-            rule(move |ctx, g| {
-                Ok(grads![Some(
-                    g - y.get(ctx)?.exp() * g.sum_dim(&[dim], true)
-                )])
-            })
+            rule(move |ctx, g| Ok(grads![Some(g - y.get(ctx)?.exp() * g.sum_dim([dim], true))]))
         });
         Ok(jvp(out, &[self], |t| {
             t[0].as_ref()
-                .map(|t| t - (plain.exp() * t).sum_dim(&[dim], true))
+                .map(|t| t - (plain.exp() * t).sum_dim([dim], true))
         }))
     }
 }
