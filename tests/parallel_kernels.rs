@@ -1,5 +1,5 @@
 //! Inputs above the kernels' parallel threshold (32,768 elements) take the parallel paths of
-//! the reductions, `index_select` and transposed copies; each test compares them with the
+//! the reductions, softmax's row kernels, `index_select` and transposed copies; each test compares them with the
 //! definition, or with the same op on small pieces of the same values (the serial paths),
 //! exactly.
 
@@ -80,6 +80,86 @@ fn softmax_over_the_last_dim_matches_row_by_row() {
     let rows: Vec<Tensor> = (0..ROWS).map(|r| x.narrow(0, r, 1).softmax(1)).collect();
     let by_row = Tensor::cat(&rows.iter().collect::<Vec<_>>(), 0);
     assert_eq!(bits(&whole), bits(&by_row));
+}
+
+/// Asserts bitwise equality (any NaN equals any NaN: its sign and payload are not specified),
+/// naming the first difference.
+fn assert_same_bits(a: &Tensor, b: &Tensor, what: &str) {
+    let (a, b) = (a.to_vec::<f64>(), b.to_vec::<f64>());
+    assert_eq!(a.len(), b.len(), "{what}: lengths");
+    for (i, (x, y)) in a.iter().zip(&b).enumerate() {
+        let same = x.to_bits() == y.to_bits() || (x.is_nan() && y.is_nan());
+        assert!(same, "{what}: element {i}: {x:e} vs {y:e}");
+    }
+}
+
+/// Softmax and log-softmax along the last dim of a contiguous tensor run as fused row
+/// kernels (forward, and backward without `create_graph`). They must agree bit for bit with
+/// the composite rules they replace (the forward written out op by op here; the backward
+/// as it runs under `create_graph`), parallel (300×257) and serial (3×5) alike, with rows holding ±inf,
+/// NaN, only -inf, and logits near ±1000.
+#[test]
+fn fused_softmax_rows_match_the_composite_rules_bit_for_bit() {
+    use tensorgrad::autograd::{grad_with, GradOptions};
+    for dtype in [DType::F32, DType::F64] {
+        for (rows, cols) in [(ROWS, COLS), (3, 5)] {
+            let mut v = values(rows * cols, 9);
+            v[0] = f64::INFINITY; // row 0: +inf (NaN results, as in PyTorch)
+            v[cols + 1] = f64::NAN; // row 1: NaN
+            for x in &mut v[2 * cols..3 * cols] {
+                *x = f64::NEG_INFINITY; // row 2: only -inf
+            }
+            if rows > 3 {
+                v[3 * cols] = 1000.0; // row 3: a large logit
+                v[4 * cols + 2] = -1000.0;
+            }
+            let x = Tensor::from_vec(v, &[rows, cols])
+                .unwrap()
+                .to_dtype(dtype)
+                .set_requires_grad(true);
+            let w = Tensor::from_vec(values(rows * cols, 10), &[rows, cols])
+                .unwrap()
+                .to_dtype(dtype);
+            for log in [false, true] {
+                let op = |t: &Tensor, dim: isize| {
+                    if log {
+                        t.log_softmax(dim)
+                    } else {
+                        t.softmax(dim)
+                    }
+                };
+                let fused = op(&x, -1);
+                // The composite forward, op by op (the stable shift is the row max, or 0 where
+                // that is ±inf).
+                let composite = tensorgrad::no_grad(|| {
+                    let max = x.amax(-1, true);
+                    let zero = Tensor::zeros_dtype(&[], dtype);
+                    let shift = max.abs().eq_scalar(f64::INFINITY).where_cond(&zero, &max);
+                    let shifted = &x - &shift;
+                    let e = shifted.exp();
+                    if log {
+                        &shifted - e.sum_dim(-1, true).log()
+                    } else {
+                        &e / e.sum_dim(-1, true)
+                    }
+                });
+                let what = format!("{dtype:?} {rows}x{cols} log={log}");
+                assert_same_bits(&fused, &composite, &what);
+                let loss = (&fused * &w).sum();
+                let grad = |create_graph| {
+                    let options = GradOptions {
+                        create_graph,
+                        retain_graph: Some(true),
+                        ..Default::default()
+                    };
+                    grad_with(&[&loss], &[&x], options).unwrap()[0]
+                        .clone()
+                        .unwrap()
+                };
+                assert_same_bits(&grad(false), &grad(true), &format!("backward {what}"));
+            }
+        }
+    }
 }
 
 #[test]

@@ -6,6 +6,7 @@ pub(crate) mod elementwise;
 pub(crate) mod index;
 pub(crate) mod matmul;
 pub(crate) mod reduce;
+pub(crate) mod softmax;
 pub(crate) mod strided;
 pub(crate) mod vmath;
 

@@ -11,7 +11,7 @@ use rayon::prelude::*;
 /// error of long sums down.
 const LANES: usize = 16;
 
-fn sum_contiguous<T: Element>(xs: &[T]) -> T {
+pub(crate) fn sum_contiguous<T: Element>(xs: &[T]) -> T {
     fold_lanes(xs, T::ZERO, |a, b| a + b)
 }
 

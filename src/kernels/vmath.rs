@@ -256,6 +256,9 @@ pub(crate) trait Func2: Sync {
 pub(crate) use normal::{Erf, Erfc, Gelu, MulErfGrad, MulErfcGrad, MulGeluGrad};
 
 pub(crate) struct Exp;
+/// `e^(x - shift)`: the subtraction rounded first, then [`exp`], as the two element-wise ops
+/// `(x - shift).exp()` compute it (softmax's shifted exponentials).
+pub(crate) struct ExpShifted(pub f32);
 pub(crate) struct Sin;
 pub(crate) struct Cos;
 pub(crate) struct Tanh;
@@ -269,6 +272,12 @@ impl Func1 for Exp {
     #[inline(always)]
     fn eval<M: Fma>(&self, x: f32) -> f32 {
         exp::<M>(x)
+    }
+}
+impl Func1 for ExpShifted {
+    #[inline(always)]
+    fn eval<M: Fma>(&self, x: f32) -> f32 {
+        exp::<M>(x - self.0)
     }
 }
 impl Func1 for Sin {
@@ -488,6 +497,15 @@ pub(crate) fn map1<F: Func1>(f: &F, src: &[f32]) -> Vec<f32> {
     // SAFETY: `out` is as long as `src` (and cut into the same chunks), and `dispatch1`
     // writes every element of `dst` (a loop over `dst` zipped with an equally long `src`).
     unsafe { alloc::assume_init(out) }
+}
+
+/// `dst[i] = f(src[i])` into an existing buffer, on this thread (for kernels that run their
+/// own rows in parallel).
+pub(crate) fn map1_into<F: Func1>(f: &F, src: &[f32], dst: &mut [f32]) {
+    // SAFETY: `MaybeUninit<f32>` has f32's layout, and `dispatch1` stores only initialised
+    // f32 values into it (and never reads it), so `dst` stays a valid `[f32]`.
+    let dst = unsafe { &mut *(dst as *mut [f32] as *mut [MaybeUninit<f32>]) };
+    dispatch1(f, src, dst);
 }
 
 /// `f(a, b)` for every element of `b` (with `a` a slice as long, or one value).
