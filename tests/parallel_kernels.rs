@@ -162,6 +162,45 @@ fn fused_softmax_rows_match_the_composite_rules_bit_for_bit() {
     }
 }
 
+/// `max_dim`/`min_dim` along a contiguous last dim (two vectorised passes per row, rows in
+/// parallel) against the same op on a transposed copy along dim 0 (the one-by-one strided
+/// scan): the same values and the same first indices, with ties, +0/−0 and NaN in the rows.
+#[test]
+fn max_and_min_with_indices_match_the_strided_scan() {
+    for dtype in [DType::F32, DType::F64] {
+        for (rows, cols) in [(ROWS, COLS), (3, 5)] {
+            // Few distinct values: many ties.
+            let mut v: Vec<f64> = values(rows * cols, 11)
+                .iter()
+                .map(|x| (x * 2.0).round())
+                .collect();
+            v[1] = f64::NAN; // row 0: a NaN after the first element
+            v[cols + 3] = 0.0; // row 1: +0 and −0 tie as the maximum
+            for x in &mut v[cols..2 * cols] {
+                *x = x.min(-1.0);
+            }
+            v[cols] = -0.0;
+            v[cols + 3] = 0.0;
+            let x = Tensor::from_vec(v, &[rows, cols]).unwrap().to_dtype(dtype);
+            let xt = x.t().contiguous(); // [cols, rows]: dim 0 is strided
+            for is_max in [true, false] {
+                let ((v1, i1), (v2, i2)) = if is_max {
+                    (x.max_dim(-1, false), xt.max_dim(0, false))
+                } else {
+                    (x.min_dim(-1, false), xt.min_dim(0, false))
+                };
+                let what = format!("{dtype:?} {rows}x{cols} max={is_max}");
+                assert_same_bits(&v1, &v2, &what);
+                assert_eq!(i1.to_vec::<f64>(), i2.to_vec::<f64>(), "{what}");
+            }
+            let (v, i) = x.max_dim(-1, false);
+            assert!(v.to_vec::<f64>()[0].is_nan() && i.to_vec::<f64>()[0] == 1.0);
+            assert_eq!(i.to_vec::<f64>()[1], 0.0); // the first of the tied zeros
+            assert_eq!(v.to_vec::<f64>()[1].to_bits(), (-0.0f64).to_bits());
+        }
+    }
+}
+
 #[test]
 fn index_select_matches_the_definition_in_every_dim_and_layout() {
     let x = matrix(DType::F32, 4);

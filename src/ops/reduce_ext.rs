@@ -355,7 +355,7 @@ impl Tensor {
                 .collect()
         };
         let (values, indices) = with_dtype!(self.dtype(), T => {
-            let (v, i) = self.with_slice::<T, _>(|s, l| arg_reduce(s, l, d, |x: T, best: T| if is_max { x > best } else { x < best }));
+            let (v, i) = self.with_slice::<T, _>(|s, l| arg_reduce(s, l, d, is_max));
             let idx: Vec<T> = i.iter().map(|&k| k as T).collect();
             (Tensor::from_elems(v, &out_shape), (Tensor::from_elems(idx, &out_shape), i))
         });
