@@ -1,5 +1,5 @@
 //! Inputs above the kernels' parallel threshold (32,768 elements) take the parallel paths of
-//! the reductions, softmax's row kernels, `index_select` and transposed copies; each test compares them with the
+//! the reductions, softmax's row kernels, joins, `index_select` and transposed copies; each test compares them with the
 //! definition, or with the same op on small pieces of the same values (the serial paths),
 //! exactly.
 
@@ -16,6 +16,12 @@ fn values(n: usize, seed: u64) -> Vec<f64> {
             (h as f64 / 10_007.0 - 0.5) * (1.0 + (i % 13) as f64)
         })
         .collect()
+}
+
+fn matrix_of(rows: usize, cols: usize, dtype: DType, seed: u64) -> Tensor {
+    Tensor::from_vec(values(rows * cols, seed), &[rows, cols])
+        .unwrap()
+        .to_dtype(dtype)
 }
 
 fn matrix(dtype: DType, seed: u64) -> Tensor {
@@ -197,6 +203,51 @@ fn max_and_min_with_indices_match_the_strided_scan() {
             assert!(v.to_vec::<f64>()[0].is_nan() && i.to_vec::<f64>()[0] == 1.0);
             assert_eq!(i.to_vec::<f64>()[1], 0.0); // the first of the tied zeros
             assert_eq!(v.to_vec::<f64>()[1].to_bits(), (-0.0f64).to_bits());
+        }
+    }
+}
+
+/// `cat` and `stack` of contiguous inputs (one pass into a fresh buffer, rows in parallel)
+/// equal the same joins of the same values held as transposed views (the strided path:
+/// each input copied into its window of a zeroed output), in every dim, above and below the
+/// parallel threshold, with one input repeated.
+#[test]
+fn contiguous_joins_match_the_strided_path() {
+    for dtype in [DType::F32, DType::F64] {
+        for (rows, cols) in [(ROWS, COLS), (3, 5)] {
+            let a = matrix_of(rows, cols, dtype, 12);
+            let b = matrix_of(rows, 2 * cols, dtype, 13);
+            let c = matrix_of(2 * rows, cols, dtype, 14);
+            // The same values as non-contiguous views.
+            let strided = |t: &Tensor| t.t().contiguous().t();
+            let (sa, sb, sc) = (strided(&a), strided(&b), strided(&c));
+            assert!(!sa.is_contiguous());
+            let what = format!("{dtype:?} {rows}x{cols}");
+            for dim in [1, -1] {
+                let fast = Tensor::cat(&[&a, &b, &a], dim);
+                let slow = Tensor::cat(&[&sa, &sb, &sa], dim);
+                assert_eq!(fast.shape(), &[rows, 4 * cols]);
+                assert_same_bits(&fast, &slow, &format!("cat dim {dim} {what}"));
+            }
+            let fast = Tensor::cat(&[&a, &c], 0);
+            assert_same_bits(
+                &fast,
+                &Tensor::cat(&[&sa, &sc], 0),
+                &format!("cat dim 0 {what}"),
+            );
+            for dim in [0, 1, 2] {
+                let fast = Tensor::stack(&[&a, &a, &a], dim);
+                let slow = Tensor::stack(&[&sa, &sa, &sa], dim);
+                assert_same_bits(&fast, &slow, &format!("stack dim {dim} {what}"));
+            }
+            // And against the definition, element by element.
+            let joined = Tensor::cat(&[&a, &b], 1).to_vec::<f64>();
+            let (va, vb) = (a.to_vec::<f64>(), b.to_vec::<f64>());
+            for r in 0..rows {
+                let row = &joined[r * 3 * cols..(r + 1) * 3 * cols];
+                assert_eq!(&row[..cols], &va[r * cols..(r + 1) * cols]);
+                assert_eq!(&row[cols..], &vb[r * 2 * cols..(r + 1) * 2 * cols]);
+            }
         }
     }
 }

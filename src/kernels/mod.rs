@@ -4,6 +4,7 @@
 pub(crate) mod alloc;
 pub(crate) mod elementwise;
 pub(crate) mod index;
+pub(crate) mod join;
 pub(crate) mod matmul;
 pub(crate) mod reduce;
 pub(crate) mod softmax;

@@ -6,7 +6,8 @@ use crate::autograd::node::{record, rule, Grads};
 use crate::error::{Error, OrPanic, Result};
 use crate::forward_ad::jvp;
 use crate::kernels::elementwise::update_in_place;
-use crate::layout::{normalize_dim, normalize_dim_for};
+use crate::kernels::join::concat;
+use crate::layout::{normalize_dim, normalize_dim_for, Layout};
 use crate::tensor::{with_dtype, Tensor};
 
 impl Tensor {
@@ -247,17 +248,8 @@ fn join(tensors: &[&Tensor], dim: isize, stack: bool) -> Result<Tensor> {
     let lens: Vec<usize> = layouts.iter().map(|l| l.shape[d]).collect();
     let mut shape = layouts[0].shape.to_vec();
     shape[d] = lens.iter().sum();
-    let out = Tensor::zeros_dtype(&shape, first.dtype());
-    with_dtype!(first.dtype(), T => {
-        let mut dst = out.storage().write();
-        let dst = <T as crate::element::Element>::slice_mut(&mut dst).expect("same dtype");
-        let mut start = 0;
-        for (t, l) in tensors.iter().zip(&layouts) {
-            let window = out.layout().narrow(d, start, l.shape[d]);
-            t.with_slice::<T, _>(|src, _| update_in_place(dst, &window, src, l, |_, s| s));
-            start += l.shape[d];
-        }
-    });
+    let out = join_contiguous(tensors, &layouts, d, &shape)
+        .unwrap_or_else(|| join_strided(tensors, &layouts, d, &shape));
     let in_shapes: Vec<Vec<usize>> = tensors.iter().map(|t| t.shape().to_vec()).collect();
     let out = record(out, name, tensors, |_| {
         rule(move |ctx, g| {
@@ -282,4 +274,50 @@ fn join(tensors: &[&Tensor], dim: isize, stack: bool) -> Result<Tensor> {
         let refs: Vec<&Tensor> = tangents.iter().collect();
         Some(join(&refs, dim, stack).expect("tangents have the inputs' shapes"))
     }))
+}
+
+/// The joined tensor in one pass when every input is contiguous (the usual case); `None`
+/// otherwise. `layouts` are the inputs at the output's rank, `shape` the output's shape.
+fn join_contiguous(
+    tensors: &[&Tensor],
+    layouts: &[Layout],
+    d: usize,
+    shape: &[usize],
+) -> Option<Tensor> {
+    if layouts.iter().any(|l| l.contiguous_range().is_none()) {
+        return None;
+    }
+    let outer: usize = shape[..d].iter().product();
+    let blocks: Vec<usize> = layouts
+        .iter()
+        .map(|l| l.shape[d..].iter().product())
+        .collect();
+    Some(with_dtype!(tensors[0].dtype(), T => {
+        let guards: Vec<_> = tensors.iter().map(|t| t.storage().read()).collect();
+        let parts: Vec<&[T]> = guards
+            .iter()
+            .zip(layouts)
+            .map(|(g, l)| {
+                let all = <T as crate::element::Element>::slice(g).expect("same dtype");
+                &all[l.contiguous_range().expect("checked above")]
+            })
+            .collect();
+        Tensor::from_elems(concat(&parts, &blocks, outer), shape)
+    }))
+}
+
+/// The joined tensor for any layouts: a zeroed output, each input copied into its window.
+fn join_strided(tensors: &[&Tensor], layouts: &[Layout], d: usize, shape: &[usize]) -> Tensor {
+    let out = Tensor::zeros_dtype(shape, tensors[0].dtype());
+    with_dtype!(tensors[0].dtype(), T => {
+        let mut dst = out.storage().write();
+        let dst = <T as crate::element::Element>::slice_mut(&mut dst).expect("same dtype");
+        let mut start = 0;
+        for (t, l) in tensors.iter().zip(layouts) {
+            let window = out.layout().narrow(d, start, l.shape[d]);
+            t.with_slice::<T, _>(|src, _| update_in_place(dst, &window, src, l, |_, s| s));
+            start += l.shape[d];
+        }
+    });
+    out
 }
