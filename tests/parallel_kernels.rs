@@ -252,6 +252,46 @@ fn contiguous_joins_match_the_strided_path() {
     }
 }
 
+/// `index_select`'s backward without `create_graph` (one pass, run by run, split between
+/// threads by output rows) gives what the recorded scatter under `create_graph` gives, bit
+/// for bit, with repeated and unused entries, in both dims, for a full and a broadcast
+/// gradient, above and below the parallel threshold.
+#[test]
+fn index_select_backward_matches_the_recorded_scatter() {
+    use tensorgrad::autograd::{grad_with, GradOptions};
+    for dtype in [DType::F32, DType::F64] {
+        for (rows, cols) in [(ROWS, COLS), (3, 5)] {
+            let x = matrix_of(rows, cols, dtype, 15).set_requires_grad(true);
+            for dim in [0usize, 1] {
+                let n = [rows, cols][dim];
+                // Repeats (i*7 mod n over more picks than entries) and, for n > 3, gaps.
+                let picks: Vec<usize> = (0..n + 7).map(|i| (i * 7) % n.max(1) / 2).collect();
+                let y = x.index_select(dim as isize, picks.as_slice());
+                for weighted in [true, false] {
+                    let loss = if weighted {
+                        let w = matrix_of(y.shape()[0], y.shape()[1], dtype, 16);
+                        (&y * &w).sum()
+                    } else {
+                        y.sum() // a broadcast (stride-0) gradient
+                    };
+                    let grad = |create_graph| {
+                        let options = GradOptions {
+                            create_graph,
+                            retain_graph: Some(true),
+                            ..Default::default()
+                        };
+                        grad_with(&[&loss], &[&x], options).unwrap()[0]
+                            .clone()
+                            .unwrap()
+                    };
+                    let what = format!("{dtype:?} {rows}x{cols} dim {dim} weighted={weighted}");
+                    assert_same_bits(&grad(false), &grad(true), &what);
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn index_select_matches_the_definition_in_every_dim_and_layout() {
     let x = matrix(DType::F32, 4);

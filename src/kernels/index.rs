@@ -61,8 +61,8 @@ pub(crate) fn spread_index(picked: &[usize], outer: usize, inner: usize) -> Vec<
 }
 
 /// The entries `picked` of dim `dim`, in that order: PyTorch's `index_select`. A contiguous
-/// input is copied a whole run of the inner dims at a time (no index the size of the output);
-/// any other layout goes through [`gather`].
+/// input is copied a whole run of the inner dims at a time (no index the size of the output),
+/// runs in parallel for large outputs; any other layout goes through [`gather`].
 pub(crate) fn index_select<T: Element>(
     src: &[T],
     layout: &Layout,
@@ -78,13 +78,73 @@ pub(crate) fn index_select<T: Element>(
         let full = spread_index(picked, outer, inner);
         return gather(src, layout, dim, &full, &out_shape);
     };
-    let (src, n) = (&src[range], shape[dim]);
-    let mut out = Vec::with_capacity(outer * picked.len() * inner);
-    for o in 0..outer {
-        for &k in picked {
-            let start = (o * n + k) * inner;
-            out.extend_from_slice(&src[start..start + inner]);
+    let (src, n, m) = (&src[range], shape[dim], picked.len());
+    let mut out = alloc::output::<T>(outer * m * inner);
+    if out.is_empty() {
+        return out;
+    }
+    // Output run `r` is entry `picked[r % m]` of outer position `r / m`.
+    let copy_runs = |first: usize, dst: &mut [T]| {
+        for (r, run) in dst.chunks_exact_mut(inner).enumerate() {
+            let (o, j) = ((first + r) / m, (first + r) % m);
+            let start = (o * n + picked[j]) * inner;
+            run.copy_from_slice(&src[start..start + inner]);
         }
+    };
+    if out.len() < PAR_MIN {
+        copy_runs(0, &mut out);
+    } else {
+        let runs_per_task = (PAR_CHUNK / inner).max(1);
+        out.par_chunks_mut(runs_per_task * inner)
+            .enumerate()
+            .for_each(|(c, dst)| copy_runs(c * runs_per_task, dst));
+    }
+    out
+}
+
+/// The gradient of [`index_select`] for a contiguous `[outer, picked.len(), inner]`
+/// gradient `g`: zeros of `[outer, n, inner]` with each run of `g` added into the run of the
+/// entry it was picked from (PyTorch's `index_add`). Repeated entries add in the order they
+/// were picked, as [`scatter_add`] does, so the values are the same; but a run at a time
+/// (vectorised), with no index the size of `g`, and the output's runs split between threads
+/// (each thread adds only into its own runs).
+pub(crate) fn index_add<T: Element>(
+    g: &[T],
+    outer: usize,
+    n: usize,
+    inner: usize,
+    picked: &[usize],
+) -> Vec<T> {
+    let m = picked.len();
+    assert_eq!(g.len(), outer * m * inner, "index_add: gradient length");
+    let mut out = alloc::filled(outer * n * inner, T::ZERO);
+    if out.is_empty() {
+        return out;
+    }
+    // Adds into output runs `first..first + dst.len() / inner` (run `r` is entry `r % n` of
+    // outer position `r / n`).
+    let add_runs = |first: usize, dst: &mut [T]| {
+        let last = first + dst.len() / inner;
+        for o in first / n..last.div_ceil(n) {
+            for (j, &k) in picked.iter().enumerate() {
+                let r = o * n + k;
+                if (first..last).contains(&r) {
+                    let src = &g[(o * m + j) * inner..][..inner];
+                    let run = &mut dst[(r - first) * inner..][..inner];
+                    for (d, &s) in run.iter_mut().zip(src) {
+                        *d = *d + s;
+                    }
+                }
+            }
+        }
+    };
+    if out.len().max(g.len()) < PAR_MIN {
+        add_runs(0, &mut out);
+    } else {
+        let runs_per_task = (PAR_CHUNK / inner).max(1);
+        out.par_chunks_mut(runs_per_task * inner)
+            .enumerate()
+            .for_each(|(c, dst)| add_runs(c * runs_per_task, dst));
     }
     out
 }

@@ -11,7 +11,8 @@ use super::grads;
 use crate::autograd::node::{record, rule};
 use crate::error::{Error, OrPanic, Result};
 use crate::forward_ad::jvp;
-use crate::kernels::index::{gather, index_select, scatter_add, spread_index};
+use crate::kernels::elementwise::to_contiguous;
+use crate::kernels::index::{gather, index_add, index_select, scatter_add, spread_index};
 use crate::layout::normalize_dim;
 use crate::tensor::{with_dtype, Tensor};
 use std::sync::Arc;
@@ -189,9 +190,23 @@ impl Tensor {
         let in_shape = self.shape().to_vec();
         let out = record(out, "IndexSelectBackward0", &[self], |_| {
             let picked = picked.clone();
-            rule(move |_, g| {
+            rule(move |ctx, g| {
                 let outer: usize = in_shape[..d].iter().product();
                 let inner: usize = in_shape[d + 1..].iter().product();
+                if !ctx.create_graph {
+                    // One pass, run by run; the same values as the recorded scatter below.
+                    let grad = with_dtype!(g.dtype(), T => {
+                        let v = g.with_slice::<T, _>(|s, l| {
+                            let add = |g: &[T]| index_add(g, outer, in_shape[d], inner, &picked);
+                            match l.contiguous_range() {
+                                Some(r) => add(&s[r]),
+                                None => add(&to_contiguous(s, l)),
+                            }
+                        });
+                        Tensor::from_elems(v, &in_shape)
+                    });
+                    return Ok(grads![Some(grad)]);
+                }
                 let full =
                     Indices::trusted(spread_index(&picked, outer, inner), g.shape().to_vec());
                 Ok(grads![Some(g.scatter_by(&in_shape, d, &full))])
