@@ -79,6 +79,46 @@ fn max_and_min_over_the_last_dim_match_the_definition_with_nan() {
     }
 }
 
+/// Reductions over the leading dim keep whole rows (each thread a range of columns for large
+/// inputs): every column adds its rows in order, so the result equals a sequential f32 (or
+/// f64) fold, bit for bit; and the broadcast gradient of that sum materialises exactly.
+#[test]
+fn sums_over_the_first_dim_add_rows_in_order() {
+    for dtype in [DType::F32, DType::F64] {
+        for (rows, cols) in [(ROWS, COLS), (ROWS, 2048), (3, 5)] {
+            let x = matrix_of(rows, cols, dtype, 17);
+            let v = x.to_vec::<f64>();
+            let want: Vec<f64> = (0..cols)
+                .map(|c| match dtype {
+                    DType::F32 => (0..rows).fold(0f32, |a, r| a + v[r * cols + c] as f32) as f64,
+                    DType::F64 => (0..rows).fold(0f64, |a, r| a + v[r * cols + c]),
+                })
+                .collect();
+            let got = x.sum_dim(0, false).to_vec::<f64>();
+            assert!(
+                got.iter()
+                    .zip(&want)
+                    .all(|(a, b)| a.to_bits() == b.to_bits()),
+                "{dtype:?} {rows}x{cols}"
+            );
+            let max = x.amax(0, false).to_vec::<f64>();
+            for (c, m) in max.iter().enumerate() {
+                let col = (0..rows).map(|r| v[r * cols + c]);
+                assert_eq!(*m, col.fold(f64::NEG_INFINITY, f64::max));
+            }
+            let xr = x.clone().set_requires_grad(true);
+            let w = matrix_of(1, cols, dtype, 18).reshape([-1]);
+            (xr.sum_dim(0, false) * &w).sum().backward().unwrap();
+            let grad = xr.grad().unwrap().to_vec::<f64>();
+            let w = w.to_vec::<f64>();
+            assert!(
+                (0..rows * cols).all(|i| grad[i] == w[i % cols]),
+                "{dtype:?}"
+            );
+        }
+    }
+}
+
 #[test]
 fn softmax_over_the_last_dim_matches_row_by_row() {
     let x = matrix(DType::F32, 3);

@@ -17,9 +17,20 @@ where
         return map_slice(&src[r], &f);
     }
     let walk = Walk::new(&layout.shape, [&layout.strides], [layout.offset]);
-    let row = |out: &mut [MaybeUninit<T>], [o]: [usize; 1], [s]: [usize; 1]| {
-        for (i, v) in out.iter_mut().enumerate() {
-            v.write(f(src[o + i * s]));
+    let row = |out: &mut [MaybeUninit<T>], [o]: [usize; 1], [s]: [usize; 1]| match s {
+        // Unit-stride runs (a broadcast gradient being materialised, a slice of rows) as a
+        // slice loop, which vectorises; a stride-0 run is one value.
+        1 => {
+            let run = &src[o..o + out.len()];
+            for (v, &x) in out.iter_mut().zip(run) {
+                v.write(f(x));
+            }
+        }
+        0 => out.fill(MaybeUninit::new(f(src[o]))),
+        _ => {
+            for (i, v) in out.iter_mut().enumerate() {
+                v.write(f(src[o + i * s]));
+            }
         }
     };
     // SAFETY: `row` writes every element of the run it is given.
