@@ -79,9 +79,10 @@ fn max_and_min_over_the_last_dim_match_the_definition_with_nan() {
     }
 }
 
-/// Reductions over the leading dim keep whole rows (each thread a range of columns for large
-/// inputs): every column adds its rows in order, so the result equals a sequential f32 (or
-/// f64) fold, bit for bit; and the broadcast gradient of that sum materialises exactly.
+/// Reductions over the leading dim accumulate whole rows: every column adds its rows in
+/// order, so the result equals a sequential f32 (or f64) fold, bit for bit; and the
+/// broadcast gradient of that sum (a stride-0 view, materialised by unit-stride runs in
+/// parallel) comes out exactly.
 #[test]
 fn sums_over_the_first_dim_add_rows_in_order() {
     for dtype in [DType::F32, DType::F64] {
