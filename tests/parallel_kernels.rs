@@ -140,8 +140,8 @@ fn assert_same_bits(a: &Tensor, b: &Tensor, what: &str) {
     }
 }
 
-/// Softmax and log-softmax along the last dim of a contiguous tensor run as fused row
-/// kernels (forward, and backward without `create_graph`). They must agree bit for bit with
+/// Softmax, log-softmax and logsumexp along the last dim of a contiguous tensor run as fused
+/// row kernels (forward, and the softmaxes' backward without `create_graph`). They must agree bit for bit with
 /// the composite rules they replace (the forward written out op by op here; the backward
 /// as it runs under `create_graph`), parallel (300×257) and serial (3×5) alike, with rows holding ±inf,
 /// NaN, only -inf, and logits near ±1000.
@@ -167,6 +167,15 @@ fn fused_softmax_rows_match_the_composite_rules_bit_for_bit() {
             let w = Tensor::from_vec(values(rows * cols, 10), &[rows, cols])
                 .unwrap()
                 .to_dtype(dtype);
+            // logsumexp over the last dim: its row kernel against the composite, op by op.
+            let composite = tensorgrad::no_grad(|| {
+                let max = x.amax(-1, true);
+                let zero = Tensor::zeros_dtype(&[], dtype);
+                let shift = max.abs().eq_scalar(f64::INFINITY).where_cond(&zero, &max);
+                ((&x - &shift).exp().sum_dim(-1, true).log() + &shift).reshape([-1])
+            });
+            let what = format!("logsumexp {dtype:?} {rows}x{cols}");
+            assert_same_bits(&x.logsumexp(-1, false), &composite, &what);
             for log in [false, true] {
                 let op = |t: &Tensor, dim: isize| {
                     if log {

@@ -18,6 +18,7 @@ use crate::kernels::index::arg_reduce;
 use crate::kernels::reduce::{
     max_contiguous, min_contiguous, pick_max, pick_min, reduce_dims, reduce_dims_with,
 };
+use crate::kernels::softmax::logsumexp_rows;
 use crate::layout::normalize_dim;
 use crate::shape_arg::IntoDims;
 use crate::tensor::{with_dtype, Tensor};
@@ -735,10 +736,24 @@ impl Tensor {
     #[track_caller]
     pub fn try_logsumexp(&self, dims: impl IntoDims, keepdim: bool) -> Result<Tensor> {
         let p = plan("logsumexp", dims.to_dims(), self.shape(), keepdim)?;
-        let out = no_grad(|| {
-            let m = self.stable_shift(&p.mask);
-            ((self - &m).exp().sum_dim(&p.dims, true).log() + m).reshape_to(&p.out)
-        });
+        let last_dim_only = p.mask.iter().rposition(|&m| m) == Some(self.dim().wrapping_sub(1))
+            && p.mask.iter().filter(|&&m| m).count() == 1;
+        let contiguous = self.numel() > 0 && self.layout().contiguous_range().is_some();
+        let out = if last_dim_only && contiguous {
+            // One pass per row, the same values as the composite below.
+            let n = self.shape()[self.dim() - 1];
+            with_dtype!(self.dtype(), T => {
+                let v = self.with_slice::<T, _>(|s, l| {
+                    logsumexp_rows(&s[l.contiguous_range().expect("checked above")], n)
+                });
+                Tensor::from_elems(v, &p.out)
+            })
+        } else {
+            no_grad(|| {
+                let m = self.stable_shift(&p.mask);
+                ((self - &m).exp().sum_dim(&p.dims, true).log() + m).reshape_to(&p.out)
+            })
+        };
         let plain = out.clone();
         let Plan {
             dims,
