@@ -3,6 +3,7 @@
 //! definition, or with the same op on small pieces of the same values (the serial paths),
 //! exactly.
 
+use tensorgrad::autograd::{grad_with, GradOptions};
 use tensorgrad::{DType, Tensor};
 
 const ROWS: usize = 300;
@@ -129,6 +130,20 @@ fn softmax_over_the_last_dim_matches_row_by_row() {
     assert_eq!(bits(&whole), bits(&by_row));
 }
 
+/// d loss / d x, keeping the graph; with `create_graph` the backward runs the recorded
+/// (composite, differentiable) rules, without it the fused one-pass kernels where an op has
+/// them.
+fn grad_of(loss: &Tensor, x: &Tensor, create_graph: bool) -> Tensor {
+    let options = GradOptions {
+        create_graph,
+        retain_graph: Some(true),
+        ..Default::default()
+    };
+    grad_with(&[loss], &[x], options).unwrap()[0]
+        .clone()
+        .unwrap()
+}
+
 /// Asserts bitwise equality (any NaN equals any NaN: its sign and payload are not specified),
 /// naming the first difference.
 fn assert_same_bits(a: &Tensor, b: &Tensor, what: &str) {
@@ -147,7 +162,6 @@ fn assert_same_bits(a: &Tensor, b: &Tensor, what: &str) {
 /// NaN, only -inf, and logits near ±1000.
 #[test]
 fn fused_softmax_rows_match_the_composite_rules_bit_for_bit() {
-    use tensorgrad::autograd::{grad_with, GradOptions};
     for dtype in [DType::F32, DType::F64] {
         for (rows, cols) in [(ROWS, COLS), (3, 5)] {
             let mut v = values(rows * cols, 9);
@@ -202,17 +216,11 @@ fn fused_softmax_rows_match_the_composite_rules_bit_for_bit() {
                 let what = format!("{dtype:?} {rows}x{cols} log={log}");
                 assert_same_bits(&fused, &composite, &what);
                 let loss = (&fused * &w).sum();
-                let grad = |create_graph| {
-                    let options = GradOptions {
-                        create_graph,
-                        retain_graph: Some(true),
-                        ..Default::default()
-                    };
-                    grad_with(&[&loss], &[&x], options).unwrap()[0]
-                        .clone()
-                        .unwrap()
-                };
-                assert_same_bits(&grad(false), &grad(true), &format!("backward {what}"));
+                assert_same_bits(
+                    &grad_of(&loss, &x, false),
+                    &grad_of(&loss, &x, true),
+                    &format!("backward {what}"),
+                );
             }
         }
     }
@@ -308,7 +316,6 @@ fn contiguous_joins_match_the_strided_path() {
 /// gradient, above and below the parallel threshold.
 #[test]
 fn index_select_backward_matches_the_recorded_scatter() {
-    use tensorgrad::autograd::{grad_with, GradOptions};
     for dtype in [DType::F32, DType::F64] {
         for (rows, cols) in [(ROWS, COLS), (3, 5)] {
             let x = matrix_of(rows, cols, dtype, 15).set_requires_grad(true);
@@ -324,18 +331,9 @@ fn index_select_backward_matches_the_recorded_scatter() {
                     } else {
                         y.sum() // a broadcast (stride-0) gradient
                     };
-                    let grad = |create_graph| {
-                        let options = GradOptions {
-                            create_graph,
-                            retain_graph: Some(true),
-                            ..Default::default()
-                        };
-                        grad_with(&[&loss], &[&x], options).unwrap()[0]
-                            .clone()
-                            .unwrap()
-                    };
                     let what = format!("{dtype:?} {rows}x{cols} dim {dim} weighted={weighted}");
-                    assert_same_bits(&grad(false), &grad(true), &what);
+                    let (fused, recorded) = (grad_of(&loss, &x, false), grad_of(&loss, &x, true));
+                    assert_same_bits(&fused, &recorded, &what);
                 }
             }
         }

@@ -26,7 +26,7 @@ where
                 v.write(f(x));
             }
         }
-        0 => out.fill(MaybeUninit::new(f(src[o]))),
+        0 if !out.is_empty() => out.fill(MaybeUninit::new(f(src[o]))),
         _ => {
             for (i, v) in out.iter_mut().enumerate() {
                 v.write(f(src[o + i * s]));

@@ -32,8 +32,9 @@ use std::mem::MaybeUninit;
 /// slow library call).
 pub(crate) trait Fma {
     fn fma(a: f32, b: f32, c: f32) -> f32;
-    /// `x²` as `(hi, lo)` with `hi = fl(x·x)` and `hi + lo = x·x` exactly (for |x| below
-    /// 2⁵⁰, where neither part overflows or underflows below 2⁻¹⁰⁰).
+    /// `x²` as `(hi, lo)` with `hi = fl(x·x)` and `hi + lo = x·x` exactly, for |x| between
+    /// about 2⁻⁵⁰ and 2⁶³ (where neither part overflows or leaves the normal range; the
+    /// callers clamp |x| to 20, and below 2⁻⁵⁰ the error is far under their rounding).
     fn square(x: f32) -> (f32, f32);
 }
 
