@@ -45,6 +45,7 @@ pub use dtype::DType;
 pub use element::Element;
 pub use error::{Error, Result};
 pub use kernels::alloc::{buffer_cache_limit, empty_buffer_cache, set_buffer_cache_limit};
+pub use kernels::pool::{get_num_threads, set_num_threads, THREADS_ENV};
 pub use ops::index::IntoIndex;
 pub use random::manual_seed;
 pub use shape_arg::IntoDims;

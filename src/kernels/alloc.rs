@@ -352,7 +352,7 @@ mod tests {
     /// broadcast), vector math and `filled`. Small enough to run under Miri, which checks
     /// that nothing uninitialised is read:
     /// `MIRIFLAGS="-Zmiri-tree-borrows -Zmiri-ignore-leaks" cargo +nightly miri test --lib uninitialised`
-    /// (rayon's thread pool outlives the test; crossbeam-epoch needs tree borrows).
+    /// (the kernel pool's worker threads outlive the test).
     #[test]
     fn uninitialised_outputs_are_written_everywhere() {
         use crate::kernels::matmul::{matmul_batch, Mat};

@@ -1,11 +1,11 @@
 //! Element-wise maps: unary, binary with broadcasting, and in-place updates.
 
 use super::alloc;
+use super::pool;
 use super::strided::Walk;
 use super::{PAR_CHUNK, PAR_MIN};
 use crate::element::Element;
 use crate::layout::Layout;
-use rayon::prelude::*;
 use std::mem::MaybeUninit;
 
 /// `f` over every element of `src` (any layout), row-major output.
@@ -147,25 +147,21 @@ where
     }
     if rows == 1 {
         // One long run: split it.
-        out.par_chunks_mut(PAR_CHUNK)
-            .enumerate()
-            .for_each(|(c, chunk)| {
-                let offs = std::array::from_fn(|k| walk.offsets[k] + c * PAR_CHUNK * strides[k]);
-                row(chunk, offs, strides);
-            });
+        pool::for_each_chunk_mut(out, PAR_CHUNK, |c, chunk| {
+            let offs = std::array::from_fn(|k| walk.offsets[k] + c * PAR_CHUNK * strides[k]);
+            row(chunk, offs, strides);
+        });
         return;
     }
     let rows_per_task = (PAR_CHUNK / inner).max(1);
-    out.par_chunks_mut(rows_per_task * inner)
-        .enumerate()
-        .for_each(|(c, chunk)| {
-            let start = c * rows_per_task;
-            let end = (start + rows_per_task).min(rows);
-            walk.for_rows(start, end, |r, offs| {
-                let local = (r - start) * inner;
-                row(&mut chunk[local..local + inner], offs, strides);
-            });
+    pool::for_each_chunk_mut(out, rows_per_task * inner, |c, chunk| {
+        let start = c * rows_per_task;
+        let end = (start + rows_per_task).min(rows);
+        walk.for_rows(start, end, |r, offs| {
+            let local = (r - start) * inner;
+            row(&mut chunk[local..local + inner], offs, strides);
         });
+    });
 }
 
 fn map_slice<T: Element, F: Fn(T) -> T + Sync>(src: &[T], f: &F) -> Vec<T> {
@@ -173,13 +169,12 @@ fn map_slice<T: Element, F: Fn(T) -> T + Sync>(src: &[T], f: &F) -> Vec<T> {
         return src.iter().map(|&x| f(x)).collect();
     }
     let mut out = alloc::output_uninit::<T>(src.len());
-    out.par_chunks_mut(PAR_CHUNK)
-        .zip(src.par_chunks(PAR_CHUNK))
-        .for_each(|(o, s)| {
-            for (o, &x) in o.iter_mut().zip(s) {
-                o.write(f(x));
-            }
-        });
+    pool::for_each_chunk_mut(&mut out, PAR_CHUNK, |c, o| {
+        let s = &src[c * PAR_CHUNK..c * PAR_CHUNK + o.len()];
+        for (o, &x) in o.iter_mut().zip(s) {
+            o.write(f(x));
+        }
+    });
     // SAFETY: `out` and `src` have the same length and are cut into the same chunks, so the
     // zipped loops write every element of `out`.
     unsafe { alloc::assume_init(out) }
@@ -279,7 +274,7 @@ pub(crate) fn zip_chunks_mut<T: Element, const S: usize, F>(
             (r, w)
         })
         .collect();
-    tasks.into_par_iter().for_each(|(r, w)| run(r, w));
+    pool::for_each_task(tasks, |(r, w)| run(r, w));
 }
 
 /// Runs `body` compiled for AVX2+FMA when the CPU has both (chosen at run time), otherwise as
@@ -308,8 +303,7 @@ pub(crate) fn map_in_place<T: Element, F: Fn(T) -> T + Sync>(dst: &mut [T], ld: 
     if let Some(r) = ld.contiguous_range() {
         let d = &mut dst[r];
         if d.len() >= PAR_MIN {
-            d.par_chunks_mut(PAR_CHUNK)
-                .for_each(|c| c.iter_mut().for_each(|x| *x = f(*x)));
+            pool::for_each_chunk_mut(d, PAR_CHUNK, |_, c| c.iter_mut().for_each(|x| *x = f(*x)));
         } else {
             d.iter_mut().for_each(|x| *x = f(*x));
         }
@@ -338,14 +332,12 @@ pub(crate) fn fill_chunks<T: Element, F: Fn(usize, &mut [T]) + Sync>(n: usize, f
         );
         return out;
     }
-    out.par_chunks_mut(PAR_CHUNK)
-        .enumerate()
-        .for_each(|(c, chunk)| {
-            with_fma(
-                #[inline(always)]
-                || fill(c * PAR_CHUNK, chunk),
-            )
-        });
+    pool::for_each_chunk_mut(&mut out, PAR_CHUNK, |c, chunk| {
+        with_fma(
+            #[inline(always)]
+            || fill(c * PAR_CHUNK, chunk),
+        )
+    });
     out
 }
 
@@ -404,10 +396,9 @@ fn transposed_copy<T: Element>(src: &[T], layout: &Layout) -> Option<Vec<T>> {
     if bases.len() * plane < PAR_MIN {
         tasks.for_each(|(base, row0, rows)| copy_rows(base, row0, rows));
     } else {
-        let tasks: Vec<_> = tasks.collect();
-        tasks
-            .into_par_iter()
-            .for_each(|(base, row0, rows)| copy_rows(base, row0, rows));
+        pool::for_each_task(tasks.collect(), |(base, row0, rows)| {
+            copy_rows(base, row0, rows)
+        });
     }
     // SAFETY: the tasks cut `out` into blocks of whole output rows (every matrix, every row
     // block), and `copy_rows` writes every column of every row of its block.

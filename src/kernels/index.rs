@@ -1,12 +1,12 @@
 //! Index-driven kernels: gather, scatter-add, and arg-reductions (max/min with their index)
 //! along one dim. Indices are plain `usize`s already checked against the sizes.
 
+use super::pool;
 use super::reduce::{max_contiguous, min_contiguous};
 use super::strided::Walk;
 use super::{alloc, PAR_CHUNK, PAR_MIN};
 use crate::element::Element;
 use crate::layout::{contiguous_strides, Dims, Layout};
-use rayon::prelude::*;
 use smallvec::SmallVec;
 
 /// The layout that walks `shape` (an index's shape) through storage with `strides`, except
@@ -95,9 +95,9 @@ pub(crate) fn index_select<T: Element>(
         copy_runs(0, &mut out);
     } else {
         let runs_per_task = (PAR_CHUNK / inner).max(1);
-        out.par_chunks_mut(runs_per_task * inner)
-            .enumerate()
-            .for_each(|(c, dst)| copy_runs(c * runs_per_task, dst));
+        pool::for_each_chunk_mut(&mut out, runs_per_task * inner, |c, dst| {
+            copy_runs(c * runs_per_task, dst)
+        });
     }
     out
 }
@@ -142,9 +142,9 @@ pub(crate) fn index_add<T: Element>(
         add_runs(0, &mut out);
     } else {
         let runs_per_task = (PAR_CHUNK / inner).max(1);
-        out.par_chunks_mut(runs_per_task * inner)
-            .enumerate()
-            .for_each(|(c, dst)| add_runs(c * runs_per_task, dst));
+        pool::for_each_chunk_mut(&mut out, runs_per_task * inner, |c, dst| {
+            add_runs(c * runs_per_task, dst)
+        });
     }
     out
 }
@@ -235,11 +235,12 @@ pub(crate) fn arg_reduce<T: Element>(
         fill(0, &mut values, &mut indices);
     } else {
         let per_task = (PAR_CHUNK / n).max(1);
-        values
-            .par_chunks_mut(per_task)
-            .zip(indices.par_chunks_mut(per_task))
+        let tasks: Vec<_> = values
+            .chunks_mut(per_task)
+            .zip(indices.chunks_mut(per_task))
             .enumerate()
-            .for_each(|(c, (v, i))| fill(c * per_task, v, i));
+            .collect();
+        pool::for_each_task(tasks, |(c, (v, i))| fill(c * per_task, v, i));
     }
     (values, indices)
 }

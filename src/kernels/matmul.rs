@@ -3,7 +3,6 @@
 
 use super::alloc;
 use crate::element::Element;
-use rayon::prelude::*;
 use std::any::TypeId;
 use std::mem::MaybeUninit;
 
@@ -86,23 +85,24 @@ pub(crate) fn matmul<T: Element>(
         }
         return;
     }
-    let threads = rayon::current_num_threads();
+    let threads = super::pool::get_num_threads();
     if m * n * k < PAR_MIN_MULADDS || threads < 2 {
         // SAFETY: `out` is the whole m×n row-major output, borrowed mutably; `a` and `b` were
         // bounds-checked above for these extents.
         unsafe { gemm_strided(a, b, out.as_mut_ptr().cast(), n, m, k, n) };
         return;
     }
-    // Parallel: each thread computes its own panel of output columns with a serial GEMM
-    // (packing its own part of `b`), instead of gemm's `Parallelism::Rayon`. On two threads
-    // (best of 6 alternating runs of 20 products) that was 30–45% faster for `x @ W.t()` (the
-    // `Linear` forward: a column-major `b`), about 10% faster at 1024², and the same for the
-    // other layouts of the MLP benchmark's products. Output too narrow to split goes by row
-    // panels instead.
-    if n >= threads * MIN_PANEL {
+    // Parallel: each thread computes its own panel of the output with a serial GEMM (packing
+    // its own operands), instead of gemm's `Parallelism::Rayon` (that was 30–45% slower for
+    // `x @ W.t()` on two threads). Row panels where there are enough rows: on the MLP
+    // benchmark's eight products they took 9% less time in all than column panels (five of
+    // six alternating runs, AMD EPYC, round 9), most on the weight gradients `g.t() @ x`
+    // (also 4–10% faster on the Intel machine of round 7), the same at 1024². Column panels for
+    // short, wide outputs.
+    if m < threads * MIN_PANEL && n >= threads * MIN_PANEL {
         let panel = (n.div_ceil(threads)).next_multiple_of(16);
         let out_ptr = SendPtr(out.as_mut_ptr().cast::<T>());
-        (0..n.div_ceil(panel)).into_par_iter().for_each(|p| {
+        super::pool::run(n.div_ceil(panel), &|p| {
             let (j0, cols) = (p * panel, panel.min(n - p * panel));
             let b_panel = Mat {
                 offset: b.offset + j0 * b.cs,
@@ -115,29 +115,29 @@ pub(crate) fn matmul<T: Element>(
             unsafe { gemm_strided(a, b_panel, out_ptr.get().add(j0), n, m, k, cols) };
         });
     } else {
-        let rows = m.div_ceil(threads).max(1);
-        out.par_chunks_mut(rows * n)
-            .enumerate()
-            .for_each(|(p, out_rows)| {
-                let a_panel = Mat {
-                    offset: a.offset + p * rows * a.rs,
-                    ..a
-                };
-                let rows_here = out_rows.len() / n;
-                // SAFETY: `out_rows` is this task's own rows of the output (a disjoint
-                // `&mut` chunk); the panel of `a` is a row range of the m×k operand checked
-                // above.
-                unsafe {
-                    gemm_strided(a_panel, b, out_rows.as_mut_ptr().cast(), n, rows_here, k, n)
-                };
-            });
+        let rows = if m >= threads * MIN_PANEL {
+            m.div_ceil(threads).next_multiple_of(16)
+        } else {
+            m.div_ceil(threads)
+        };
+        super::pool::for_each_chunk_mut(out, rows * n, |p, out_rows| {
+            let a_panel = Mat {
+                offset: a.offset + p * rows * a.rs,
+                ..a
+            };
+            let rows_here = out_rows.len() / n;
+            // SAFETY: `out_rows` is this task's own rows of the output (a disjoint
+            // `&mut` chunk); the panel of `a` is a row range of the m×k operand checked
+            // above.
+            unsafe { gemm_strided(a_panel, b, out_rows.as_mut_ptr().cast(), n, rows_here, k, n) };
+        });
     }
 }
 
 /// Below this many multiply-adds a product runs on the calling thread.
 const PAR_MIN_MULADDS: usize = 1 << 18;
 
-/// The narrowest column panel worth a thread of its own.
+/// The narrowest panel (rows or columns) worth a thread of its own.
 const MIN_PANEL: usize = 64;
 
 /// A raw output pointer handed to parallel tasks that write disjoint parts of it.
@@ -256,12 +256,21 @@ mod tests {
             .fold(0.0, f64::max)
     }
 
-    /// The parallel paths (column panels, uneven; row panels for narrow outputs) and the
-    /// serial one agree with a plain triple loop, for every operand layout.
+    /// The parallel paths (row panels, uneven; column panels for short wide outputs; small
+    /// row panels for short narrow ones) and the serial one agree with a plain triple loop,
+    /// for every operand layout.
     #[test]
     fn every_path_and_layout_matches_the_definition() {
-        // (m, k, n): serial; column panels (n = 200 splits unevenly); row panels (n = 10).
-        for &(m, k, n) in &[(5, 7, 3), (300, 150, 200), (257, 300, 10), (64, 1100, 130)] {
+        // (m, k, n): serial; row panels of 160 and 140 rows; of 144 and 113 (n = 10); column
+        // panels of 80 and 50 (m = 64); row panels of 10 (m and n under 128, long k).
+        let shapes = [
+            (5, 7, 3),
+            (300, 150, 200),
+            (257, 300, 10),
+            (64, 1100, 130),
+            (20, 1000, 30),
+        ];
+        for &(m, k, n) in &shapes {
             let av: Vec<f64> = (0..m * k)
                 .map(|i| ((i * 37 % 101) as f64 - 50.0) / 25.0)
                 .collect();

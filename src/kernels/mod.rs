@@ -6,13 +6,14 @@ pub(crate) mod elementwise;
 pub(crate) mod index;
 pub(crate) mod join;
 pub(crate) mod matmul;
+pub(crate) mod pool;
 pub(crate) mod reduce;
 pub(crate) mod softmax;
 pub(crate) mod strided;
 pub(crate) mod vmath;
 
-/// Below this many elements, work runs on the calling thread: rayon's fork/join costs more
-/// than it saves.
+/// Below this many elements, work runs on the calling thread: handing tasks to the pool
+/// ([`pool`]) costs more than it saves.
 pub(crate) const PAR_MIN: usize = 1 << 15;
 
 /// Elements per parallel task: big enough to amortise scheduling, small enough to balance.

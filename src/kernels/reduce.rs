@@ -1,10 +1,10 @@
 //! Reductions: over all elements, or over some dims.
 
+use super::pool;
 use super::strided::Walk;
 use super::{PAR_CHUNK, PAR_MIN};
 use crate::element::Element;
 use crate::layout::{Dims, Layout};
-use rayon::prelude::*;
 
 /// Lanes of independent accumulators: breaks the add dependency chain so the loop vectorises
 /// (a single f32 accumulator runs at a fraction of memory bandwidth), and keeps the rounding
@@ -83,7 +83,9 @@ pub(crate) fn sum_all<T: Element>(src: &[T], layout: &Layout) -> T {
         if xs.len() < PAR_MIN {
             return sum_contiguous(xs);
         }
-        let partial: Vec<T> = xs.par_chunks(PAR_CHUNK).map(sum_contiguous).collect();
+        let partial = pool::map_tasks(xs.len().div_ceil(PAR_CHUNK), |c| {
+            sum_contiguous(&xs[c * PAR_CHUNK..((c + 1) * PAR_CHUNK).min(xs.len())])
+        });
         return sum_contiguous(&partial);
     }
     let walk = Walk::new(&layout.shape, [&layout.strides], [layout.offset]);
@@ -202,9 +204,7 @@ where
         fill(&mut out, 0);
     } else {
         let per_task = (PAR_CHUNK / (red.rows() * rn).max(1)).max(1);
-        out.par_chunks_mut(per_task)
-            .enumerate()
-            .for_each(|(c, chunk)| fill(chunk, c * per_task));
+        pool::for_each_chunk_mut(&mut out, per_task, |c, chunk| fill(chunk, c * per_task));
     }
     out
 }

@@ -8,10 +8,10 @@
 //! `amax` and `sum_dim` use on a contiguous run, the same `exp`), so the results are the same
 //! bit for bit; a test checks it.
 
+use super::pool;
 use super::reduce::{max_contiguous, sum_contiguous};
 use super::{alloc, vmath, PAR_CHUNK, PAR_MIN};
 use crate::element::Element;
-use rayon::prelude::*;
 
 /// The per-element functions the rows need, computed as the element-wise tensor ops compute
 /// them for this type.
@@ -87,9 +87,7 @@ pub(crate) fn logsumexp_rows<T: RowMath>(src: &[T], n: usize) -> Vec<T> {
         fill(0, &mut out);
     } else {
         let per_task = (PAR_CHUNK / n.max(1)).max(1);
-        out.par_chunks_mut(per_task)
-            .enumerate()
-            .for_each(|(c, o)| fill(c * per_task, o));
+        pool::for_each_chunk_mut(&mut out, per_task, |c, o| fill(c * per_task, o));
     }
     out
 }
@@ -145,7 +143,5 @@ fn for_row_blocks<T: Element>(out: &mut [T], n: usize, rows: impl Fn(usize, &mut
         return;
     }
     let per_task = (PAR_CHUNK / n).max(1);
-    out.par_chunks_mut(per_task * n)
-        .enumerate()
-        .for_each(|(c, block)| rows(c * per_task, block));
+    pool::for_each_chunk_mut(out, per_task * n, |c, block| rows(c * per_task, block));
 }

@@ -23,8 +23,8 @@
 mod normal;
 
 use super::alloc;
+use super::pool;
 use super::{PAR_CHUNK, PAR_MIN};
-use rayon::prelude::*;
 use std::mem::MaybeUninit;
 
 /// How the kernels evaluate `a * b + c`: fused (AVX2+FMA on x86-64, always on aarch64) or
@@ -491,9 +491,9 @@ pub(crate) fn map1<F: Func1>(f: &F, src: &[f32]) -> Vec<f32> {
     if src.len() < PAR_MIN {
         dispatch1(f, src, &mut out);
     } else {
-        out.par_chunks_mut(PAR_CHUNK)
-            .zip(src.par_chunks(PAR_CHUNK))
-            .for_each(|(o, s)| dispatch1(f, s, o));
+        pool::for_each_chunk_mut(&mut out, PAR_CHUNK, |c, o| {
+            dispatch1(f, &src[c * PAR_CHUNK..c * PAR_CHUNK + o.len()], o)
+        });
     }
     // SAFETY: `out` is as long as `src` (and cut into the same chunks), and `dispatch1`
     // writes every element of `dst` (a loop over `dst` zipped with an equally long `src`).
@@ -518,16 +518,14 @@ pub(crate) fn map2<F: Func2>(f: &F, a: Lhs<'_>, b: &[f32]) -> Vec<f32> {
     if b.len() < PAR_MIN {
         dispatch2(f, a, b, &mut out);
     } else {
-        out.par_chunks_mut(PAR_CHUNK)
-            .zip(b.par_chunks(PAR_CHUNK))
-            .enumerate()
-            .for_each(|(c, (o, s))| {
-                let a = match a {
-                    Lhs::Slice(a) => Lhs::Slice(&a[c * PAR_CHUNK..c * PAR_CHUNK + s.len()]),
-                    splat => splat,
-                };
-                dispatch2(f, a, s, o);
-            });
+        pool::for_each_chunk_mut(&mut out, PAR_CHUNK, |c, o| {
+            let range = c * PAR_CHUNK..c * PAR_CHUNK + o.len();
+            let a = match a {
+                Lhs::Slice(a) => Lhs::Slice(&a[range.clone()]),
+                splat => splat,
+            };
+            dispatch2(f, a, &b[range], o);
+        });
     }
     // SAFETY: `out` is as long as `b` (and `a`, checked above), cut into the same chunks, and
     // `dispatch2` writes every element of `dst` (loops over `dst` zipped with operands as long).
