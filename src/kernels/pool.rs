@@ -5,8 +5,8 @@
 //! blocks the caller and wakes it again at the end — three threads for two cores, and two
 //! wake-ups per parallel op. On a virtual machine a wake-up of an idle CPU costs tens of
 //! microseconds, often milliseconds (measured: a two-task `rayon::join` from the main thread
-//! took 28 µs back to back and 113 µs median, 3 ms at the 90th percentile, after 1 ms of serial
-//! work). Here the caller works instead of sleeping, and a worker keeps polling for
+//! took 28 µs back to back and 113–279 µs median, 3 ms at the 90th percentile, after 1 ms of
+//! serial work). Here the caller works instead of sleeping, and a worker keeps polling for
 //! [`SPIN`] after its last task before it sleeps, so the parallel ops of a training step
 //! (a few to a hundred microseconds apart) find it awake, as OpenMP's do.
 //!
