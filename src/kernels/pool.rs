@@ -10,8 +10,10 @@
 //! [`SPIN`] after its last task before it sleeps, so the parallel ops of a training step
 //! (a few to a hundred microseconds apart) find it awake, as OpenMP's do.
 //!
-//! A parallel region inside a task, or a call while another thread holds the pool, runs its
-//! tasks on the calling thread: correct, only not parallel.
+//! Workers poll only while the pool has no more threads than the machine has CPUs (with more,
+//! a polling thread would take a CPU from one doing the work), and a worker left out by
+//! [`set_num_threads`] sleeps. A parallel region inside a task, or a call while another
+//! thread holds the pool, runs its tasks on the calling thread: correct, only not parallel.
 
 use std::any::Any;
 use std::cell::Cell;
@@ -124,6 +126,8 @@ struct Shared {
 struct Pool {
     /// Threads a region uses, the caller included (at most `1 + workers`).
     limit: AtomicUsize,
+    /// CPUs available to this process: workers poll only while `limit` is at most this.
+    cpus: usize,
     /// Worker threads started so far (only grows; changed under this lock).
     workers: Mutex<usize>,
     shared: Shared,
@@ -141,14 +145,23 @@ impl Pool {
             let index = *workers + 1;
             let spawned = std::thread::Builder::new()
                 .name(format!("tensorgrad-{index}"))
-                .spawn(move || worker(&self.shared, index, &self.limit));
+                .spawn(move || worker(self, index));
             if spawned.is_err() {
                 break;
             }
             *workers += 1;
         }
+        // Under the lock the workers check before they sleep, then wake them all: a worker
+        // that now takes part must not sleep uncounted (see `worker`).
+        let current = self
+            .shared
+            .current
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
         self.limit
             .store(threads.min(*workers + 1), Ordering::Relaxed);
+        drop(current);
+        self.shared.wake.notify_all();
     }
 }
 
@@ -164,6 +177,7 @@ fn pool() -> &'static Pool {
         fresh = true;
         Pool {
             limit: AtomicUsize::new(1),
+            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
             workers: Mutex::new(0),
             shared: Shared {
                 generation: AtomicU64::new(0),
@@ -179,15 +193,18 @@ fn pool() -> &'static Pool {
             .ok()
             .and_then(|v| v.trim().parse::<usize>().ok())
             .filter(|&n| n > 0)
-            .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            .unwrap_or(pool.cpus);
         pool.resize(threads);
     }
     pool
 }
 
 /// A worker (number `index`, from 1): serve each new region while `index < limit`, poll for
-/// [`SPIN`] after it, then sleep until woken.
-fn worker(shared: &Shared, index: usize, limit: &AtomicUsize) {
+/// [`SPIN`] after it, then sleep until woken. It polls only while it takes part and the pool
+/// has no more threads than the machine has CPUs: a polling thread on a CPU that another
+/// thread needs would take time from the work.
+fn worker(pool: &'static Pool, index: usize) {
+    let shared = &pool.shared;
     IN_REGION.with(|f| f.set(true));
     let mut seen = 0u64;
     loop {
@@ -196,15 +213,26 @@ fn worker(shared: &Shared, index: usize, limit: &AtomicUsize) {
         while shared.generation.load(Ordering::Acquire) == seen {
             std::hint::spin_loop();
             polls += 1;
-            if polls.is_multiple_of(256) && idle_since.elapsed() > SPIN {
-                let guard = shared.current.lock().unwrap_or_else(|e| e.into_inner());
-                if shared.generation.load(Ordering::Acquire) == seen {
-                    shared.sleeping.fetch_add(1, Ordering::Relaxed);
-                    let guard = shared.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
-                    shared.sleeping.fetch_sub(1, Ordering::Relaxed);
-                    drop(guard);
+            if polls.is_multiple_of(256) {
+                let limit = pool.limit.load(Ordering::Relaxed);
+                let polling = index < limit && limit <= pool.cpus;
+                if !polling || idle_since.elapsed() > SPIN {
+                    let guard = shared.current.lock().unwrap_or_else(|e| e.into_inner());
+                    if shared.generation.load(Ordering::Acquire) == seen {
+                        // Counted only while taking part: a region wakes sleepers only if one
+                        // of its threads sleeps; a change of the limit wakes everyone.
+                        let counted = index < pool.limit.load(Ordering::Relaxed);
+                        if counted {
+                            shared.sleeping.fetch_add(1, Ordering::Relaxed);
+                        }
+                        let guard = shared.wake.wait(guard).unwrap_or_else(|e| e.into_inner());
+                        if counted {
+                            shared.sleeping.fetch_sub(1, Ordering::Relaxed);
+                        }
+                        drop(guard);
+                    }
+                    polls = 0;
                 }
-                polls = 0;
             }
         }
         let region = {
@@ -212,7 +240,7 @@ fn worker(shared: &Shared, index: usize, limit: &AtomicUsize) {
             seen = shared.generation.load(Ordering::Acquire);
             guard.clone()
         };
-        if let Some(region) = region.filter(|_| index < limit.load(Ordering::Relaxed)) {
+        if let Some(region) = region.filter(|_| index < pool.limit.load(Ordering::Relaxed)) {
             region.work();
         }
     }
@@ -481,6 +509,38 @@ mod tests {
         let tasks: Vec<(usize, &mut [u8])> = halves.chunks_mut(2).enumerate().collect();
         for_each_task(tasks, |(i, part)| part.fill(i as u8 + 7));
         assert_eq!(halves, [7, 7, 8, 8, 9, 9]);
+    }
+
+    /// Lowering the thread count to one keeps every task on the caller; raising it again
+    /// (past the number of CPUs too, where workers do not poll) brings workers back.
+    #[test]
+    fn lowering_and_raising_the_thread_count() {
+        let _serial = one_at_a_time();
+        let before = get_num_threads();
+        let threads_used = |tasks: usize| {
+            let ids = Mutex::new(HashSet::new());
+            let counts = counters(tasks);
+            run(tasks, &|i| {
+                ids.lock().unwrap().insert(std::thread::current().id());
+                counts[i].fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_micros(100));
+            });
+            assert!(all_once(&counts));
+            let distinct = ids.lock().unwrap().len();
+            distinct
+        };
+        set_num_threads(1);
+        assert_eq!(get_num_threads(), 1);
+        assert_eq!(threads_used(32), 1);
+        for threads in [2, pool().cpus + 2] {
+            set_num_threads(threads);
+            assert_eq!(get_num_threads(), threads);
+            assert!(
+                (0..200).any(|_| threads_used(32) > 1),
+                "{threads} threads: every region ran on one thread"
+            );
+        }
+        set_num_threads(before);
     }
 
     /// With two or more threads, a region's tasks do not all run on the caller (a few tries:
