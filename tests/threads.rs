@@ -1,8 +1,9 @@
 //! Threads: `Tensor` is `Send + Sync` (a compile-time assertion in `src/tensor.rs`, repeated
 //! here for the types users hold), independent graphs backpropagate on many threads at once
 //! with the results of a single-threaded run, shared leaves accumulate every contribution,
-//! graphs can be built on one thread and differentiated or dropped on another, and grad mode
-//! and anomaly mode are per thread.
+//! graphs can be built on one thread and differentiated or dropped on another, grad mode and
+//! anomaly mode are per thread, and kernels stay exact while threads share the kernel pool and
+//! the thread count changes.
 
 use std::sync::{Arc, Barrier};
 use std::thread;
@@ -214,4 +215,50 @@ fn anomaly_mode_is_per_thread() {
         ),
         "{err:?}"
     );
+}
+
+/// Several threads run parallel kernels at once (one of them holds the kernel pool, the others
+/// run serially) while another keeps changing the thread count; every result keeps the bits
+/// of a quiet single-threaded run.
+#[test]
+fn kernels_stay_exact_under_concurrent_callers_and_thread_count_changes() {
+    let x = values(&[256, 300], 1); // 76,800 elements: above the parallel threshold
+    let w = values(&[300, 200], 2);
+    let compute = |x: &Tensor, w: &Tensor| -> Vec<u64> {
+        let y = x.matmul(w).relu();
+        let s = (&y * 0.5 + 1.0).exp().sum_dim(0, false);
+        let z = x.softmax(1).sum();
+        s.to_vec::<f64>()
+            .into_iter()
+            .chain(z.to_vec::<f64>())
+            .map(f64::to_bits)
+            .collect()
+    };
+    let before = tensorgrad::get_num_threads();
+    tensorgrad::set_num_threads(1);
+    let want = compute(&x, &w);
+    tensorgrad::set_num_threads(before);
+    let done = std::sync::atomic::AtomicBool::new(false);
+    thread::scope(|s| {
+        s.spawn(|| {
+            let mut n = 0;
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                tensorgrad::set_num_threads(1 + n % 3);
+                n += 1;
+                thread::sleep(std::time::Duration::from_micros(300));
+            }
+        });
+        let workers: Vec<_> = (0..3)
+            .map(|_| s.spawn(|| (0..15).all(|_| compute(&x, &w) == want)))
+            .collect();
+        // Join every caller (a panic counts as a failure) before stopping the changer.
+        let exact: Vec<bool> = workers
+            .into_iter()
+            .map(|h| h.join().unwrap_or(false))
+            .collect();
+        let all_exact = exact.iter().all(|&e| e);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(all_exact, "a result changed under concurrent use");
+    });
+    tensorgrad::set_num_threads(before);
 }
