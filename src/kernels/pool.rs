@@ -25,7 +25,9 @@ use std::time::{Duration, Instant};
 /// How long an idle worker keeps polling for the next region before it sleeps.
 const SPIN: Duration = Duration::from_millis(2);
 
-/// The environment variable that sets the number of threads (the caller included).
+/// The environment variable that sets the number of threads parallel kernels use, the calling
+/// thread included (read once, when the first parallel kernel runs; a positive integer, else
+/// it is ignored). [`set_num_threads`] overrides it.
 pub const THREADS_ENV: &str = "TENSORGRAD_NUM_THREADS";
 
 /// One parallel region: `tasks` calls of `body`, handed out one index at a time.
@@ -117,7 +119,8 @@ impl Region {
 /// What the workers watch: the current region and a counter that moves when it changes.
 struct Shared {
     generation: AtomicU64,
-    /// Workers waiting on `wake` (changed only under the `current` lock).
+    /// Workers that take part in regions and wait on `wake` (changed only under the
+    /// `current` lock); a region notifies `wake` only when this is not zero.
     sleeping: AtomicUsize,
     current: Mutex<Option<Arc<Region>>>,
     wake: Condvar,
