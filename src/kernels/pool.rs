@@ -30,7 +30,8 @@ const SPIN: Duration = Duration::from_millis(2);
 /// it is ignored). [`set_num_threads`] overrides it.
 pub const THREADS_ENV: &str = "TENSORGRAD_NUM_THREADS";
 
-/// One parallel region: `tasks` calls of `body`, handed out one index at a time.
+/// One parallel region: `tasks` calls of `body`, claimed by the threads in blocks (see
+/// [`Region::work`]).
 struct Region {
     /// The caller's closure with its lifetime erased. Only dereferenced for an index below
     /// `tasks` claimed from `next`, and the caller does not return before every claimed

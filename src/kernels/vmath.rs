@@ -470,7 +470,7 @@ fn fix_sincos2<F: Func2>(_: &F, a: Lhs<'_>, b: &[f32], dst: &mut [MaybeUninit<f3
     }
 }
 
-/// Recomputes `dst[i] = exact(i, src[i])` where |src[i]| is finite and beyond the vector
+/// Recomputes `dst[i] = exact(i, src[i])` where `|src[i]|` is finite and beyond the vector
 /// reduction's range. One vectorised max over the chunk first, so the common case (no such
 /// element) costs one read of data already in cache.
 fn fix_large_sincos(src: &[f32], dst: &mut [MaybeUninit<f32>], exact: impl Fn(usize, f32) -> f32) {
