@@ -3,37 +3,17 @@
 //! definition, or with the same op on small pieces of the same values (the serial paths),
 //! exactly.
 
+mod kernel_inputs;
+
+use kernel_inputs::{bits, matrix_of, values};
 use tensorgrad::autograd::{grad_with, GradOptions};
 use tensorgrad::{DType, Tensor};
 
 const ROWS: usize = 300;
 const COLS: usize = 257; // 77,100 elements; not a multiple of the 16 accumulator lanes
 
-/// Deterministic values of assorted signs and magnitudes.
-fn values(n: usize, seed: u64) -> Vec<f64> {
-    (0..n as u64)
-        .map(|i| {
-            let h = (i.wrapping_mul(2_654_435_761) ^ seed.wrapping_mul(40_503)) % 10_007;
-            (h as f64 / 10_007.0 - 0.5) * (1.0 + (i % 13) as f64)
-        })
-        .collect()
-}
-
-fn matrix_of(rows: usize, cols: usize, dtype: DType, seed: u64) -> Tensor {
-    Tensor::from_vec(values(rows * cols, seed), &[rows, cols])
-        .unwrap()
-        .to_dtype(dtype)
-}
-
 fn matrix(dtype: DType, seed: u64) -> Tensor {
-    Tensor::from_vec(values(ROWS * COLS, seed), &[ROWS, COLS])
-        .unwrap()
-        .to_dtype(dtype)
-}
-
-/// The bits of every element, so NaN and the sign of zero compare too.
-fn bits(t: &Tensor) -> Vec<u64> {
-    t.to_vec::<f64>().iter().map(|v| v.to_bits()).collect()
+    matrix_of(ROWS, COLS, dtype, seed)
 }
 
 #[test]

@@ -3,36 +3,19 @@
 //! (`tensorgrad::set_num_threads`). Inputs are above the parallel threshold (32,768
 //! elements, 2¹⁸ multiply-adds for products).
 
+mod kernel_inputs;
+
+use kernel_inputs::{bits, matrix_of, values};
 use tensorgrad::nn::functional::cross_entropy;
 use tensorgrad::{get_num_threads, set_num_threads, DType, Tensor};
-
-/// Deterministic values of assorted signs and magnitudes.
-fn values(n: usize, seed: u64) -> Vec<f64> {
-    (0..n as u64)
-        .map(|i| {
-            let h = (i.wrapping_mul(2_654_435_761) ^ seed.wrapping_mul(40_503)) % 10_007;
-            (h as f64 / 10_007.0 - 0.5) * (1.0 + (i % 13) as f64)
-        })
-        .collect()
-}
-
-fn matrix(rows: usize, cols: usize, dtype: DType, seed: u64) -> Tensor {
-    Tensor::from_vec(values(rows * cols, seed), &[rows, cols])
-        .unwrap()
-        .to_dtype(dtype)
-}
-
-fn bits(t: &Tensor) -> Vec<u64> {
-    t.to_vec::<f64>().iter().map(|v| v.to_bits()).collect()
-}
 
 /// Every result the ops below produce, as bits, computed with `threads` threads.
 fn results(threads: usize, dtype: DType) -> Vec<(String, Vec<u64>)> {
     set_num_threads(threads);
     assert_eq!(get_num_threads(), threads);
-    let x = matrix(300, 257, dtype, 1);
-    let w = matrix(300, 257, dtype, 2);
-    let row = matrix(1, 257, dtype, 3);
+    let x = matrix_of(300, 257, dtype, 1);
+    let w = matrix_of(300, 257, dtype, 2);
+    let row = matrix_of(1, 257, dtype, 3);
     let mut out = vec![
         ("sum".to_string(), x.sum()),
         ("sum(0)".into(), x.sum_dim(0, false)),
@@ -54,8 +37,8 @@ fn results(threads: usize, dtype: DType) -> Vec<(String, Vec<u64>)> {
     // Products: row panels, uneven row panels, column panels (short and wide), a transposed
     // operand, and a batch.
     for (m, k, n) in [(300, 257, 200), (257, 300, 10), (64, 1100, 130)] {
-        let a = matrix(m, k, dtype, 4);
-        let b = matrix(k, n, dtype, 5);
+        let a = matrix_of(m, k, dtype, 4);
+        let b = matrix_of(k, n, dtype, 5);
         out.push((format!("{m}x{k} @ {k}x{n}"), a.matmul(&b)));
         out.push((
             format!("({k}x{m}).t() @ {k}x{n}"),
@@ -67,7 +50,7 @@ fn results(threads: usize, dtype: DType) -> Vec<(String, Vec<u64>)> {
         .to_dtype(dtype);
     out.push(("bmm".into(), batch.matmul(&batch.transpose(1, 2))));
     // A training step's gradients: linear, relu, cross-entropy.
-    let weight = matrix(64, 257, dtype, 7).set_requires_grad(true);
+    let weight = matrix_of(64, 257, dtype, 7).set_requires_grad(true);
     let labels: Vec<usize> = (0..300).map(|i| (i * 7) % 64).collect();
     let logits = x.matmul(&weight.t()).relu();
     cross_entropy(&logits, &labels).unwrap().backward().unwrap();
