@@ -169,8 +169,7 @@ fn map_slice<T: Element, F: Fn(T) -> T + Sync>(src: &[T], f: &F) -> Vec<T> {
         return src.iter().map(|&x| f(x)).collect();
     }
     let mut out = alloc::output_uninit::<T>(src.len());
-    pool::for_each_chunk_mut(&mut out, PAR_CHUNK, |c, o| {
-        let s = &src[c * PAR_CHUNK..c * PAR_CHUNK + o.len()];
+    pool::for_each_chunk_pair(&mut out, src, PAR_CHUNK, |_, o, s| {
         for (o, &x) in o.iter_mut().zip(s) {
             o.write(f(x));
         }

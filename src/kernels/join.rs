@@ -32,9 +32,7 @@ pub(crate) fn concat<T: Element>(parts: &[&[T]], blocks: &[usize], outer: usize)
         let mut rest = &mut out[..];
         for part in parts {
             let (dst, tail) = rest.split_at_mut(part.len());
-            pool::for_each_chunk_mut(dst, PAR_CHUNK, |c, d| {
-                d.copy_from_slice(&part[c * PAR_CHUNK..c * PAR_CHUNK + d.len()])
-            });
+            pool::for_each_chunk_pair(dst, part, PAR_CHUNK, |_, d, s| d.copy_from_slice(s));
             rest = tail;
         }
     } else {

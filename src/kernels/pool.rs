@@ -52,7 +52,8 @@ unsafe impl Send for Region {}
 unsafe impl Sync for Region {}
 
 impl Region {
-    /// Claims and runs tasks until none is left; a panic is kept for the caller.
+    /// Claims and runs tasks until none is left to claim; a panic is kept for the caller, so
+    /// this never unwinds.
     ///
     /// Tasks are claimed in contiguous blocks of a share of what is left (OpenMP's `guided`
     /// schedule): neighbouring tasks, which often read neighbouring memory (the columns of a
@@ -97,14 +98,9 @@ impl Region {
         }
     }
 
-    /// Claims every task not yet claimed (so none starts) and waits for those that did.
-    fn finish(&self) {
-        let claimed = self
-            .next
-            .fetch_add(self.tasks, Ordering::Relaxed)
-            .min(self.tasks);
-        self.finished
-            .fetch_add(self.tasks - claimed, Ordering::Release);
+    /// Waits until every task is finished (after [`Region::work`] returned on this thread,
+    /// so every task is claimed; some may still run on other threads).
+    fn wait_finished(&self) {
         let mut polls = 0u32;
         while self.finished.load(Ordering::Acquire) < self.tasks {
             polls += 1;
@@ -300,9 +296,10 @@ pub(crate) fn run(tasks: usize, body: &(dyn Fn(usize) + Sync)) {
         Err(TryLockError::Poisoned(e)) => e.into_inner(),
     };
     let body: *const (dyn Fn(usize) + Sync + '_) = body;
-    // SAFETY: only the lifetime is erased. The region is finished — every claimed task done,
-    // the rest claimed so none can start — before this function returns or unwinds (the
-    // `Finish` guard below), and `body` is only called for claimed, unfinished tasks.
+    // SAFETY: only the lifetime is erased. `body` is only called for claimed, unfinished
+    // tasks; below, `work` returns only once every task is claimed and never unwinds (a
+    // task's panic is caught), and `wait_finished` waits for the claimed tasks still running
+    // elsewhere, so no call of `body` outlives this function.
     let body = unsafe {
         std::mem::transmute::<*const (dyn Fn(usize) + Sync + '_), *const (dyn Fn(usize) + Sync)>(
             body,
@@ -330,18 +327,10 @@ pub(crate) fn run(tasks: usize, body: &(dyn Fn(usize) + Sync)) {
         pool.shared.wake.notify_all();
     }
 
-    struct Finish<'a>(&'a Region);
-    impl Drop for Finish<'_> {
-        fn drop(&mut self) {
-            self.0.finish();
-        }
-    }
-    {
-        let _finish = Finish(&region);
-        IN_REGION.with(|f| f.set(true));
-        region.work();
-        IN_REGION.with(|f| f.set(false));
-    }
+    IN_REGION.with(|f| f.set(true));
+    region.work();
+    IN_REGION.with(|f| f.set(false));
+    region.wait_finished();
     *pool
         .shared
         .current
@@ -375,6 +364,25 @@ pub(crate) fn for_each_chunk_mut<T: Send>(
         // mutably for the whole call.
         let chunk = unsafe { std::slice::from_raw_parts_mut(base.get().add(start), end - start) };
         body(i, chunk);
+    });
+}
+
+/// [`for_each_chunk_mut`] with the matching chunk of `src` (as long as `data`) beside each:
+/// `par_chunks_mut(..).zip(src.par_chunks(..)).enumerate().for_each(..)`.
+pub(crate) fn for_each_chunk_pair<T: Send, S: Sync>(
+    data: &mut [T],
+    src: &[S],
+    chunk_len: usize,
+    body: impl Fn(usize, &mut [T], &[S]) + Sync,
+) {
+    assert_eq!(
+        data.len(),
+        src.len(),
+        "pool: paired slices differ in length"
+    );
+    for_each_chunk_mut(data, chunk_len, |c, chunk| {
+        let start = c * chunk_len;
+        body(c, chunk, &src[start..start + chunk.len()])
     });
 }
 

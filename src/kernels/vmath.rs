@@ -491,9 +491,7 @@ pub(crate) fn map1<F: Func1>(f: &F, src: &[f32]) -> Vec<f32> {
     if src.len() < PAR_MIN {
         dispatch1(f, src, &mut out);
     } else {
-        pool::for_each_chunk_mut(&mut out, PAR_CHUNK, |c, o| {
-            dispatch1(f, &src[c * PAR_CHUNK..c * PAR_CHUNK + o.len()], o)
-        });
+        pool::for_each_chunk_pair(&mut out, src, PAR_CHUNK, |_, o, s| dispatch1(f, s, o));
     }
     // SAFETY: `out` is as long as `src` (and cut into the same chunks), and `dispatch1`
     // writes every element of `dst` (a loop over `dst` zipped with an equally long `src`).
@@ -518,13 +516,12 @@ pub(crate) fn map2<F: Func2>(f: &F, a: Lhs<'_>, b: &[f32]) -> Vec<f32> {
     if b.len() < PAR_MIN {
         dispatch2(f, a, b, &mut out);
     } else {
-        pool::for_each_chunk_mut(&mut out, PAR_CHUNK, |c, o| {
-            let range = c * PAR_CHUNK..c * PAR_CHUNK + o.len();
+        pool::for_each_chunk_pair(&mut out, b, PAR_CHUNK, |c, o, s| {
             let a = match a {
-                Lhs::Slice(a) => Lhs::Slice(&a[range.clone()]),
+                Lhs::Slice(a) => Lhs::Slice(&a[c * PAR_CHUNK..c * PAR_CHUNK + s.len()]),
                 splat => splat,
             };
-            dispatch2(f, a, &b[range], o);
+            dispatch2(f, a, s, o);
         });
     }
     // SAFETY: `out` is as long as `b` (and `a`, checked above), cut into the same chunks, and
