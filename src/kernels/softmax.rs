@@ -31,7 +31,9 @@ impl RowMath for f32 {
         vmath::map1_into(&vmath::ExpShifted(shift), src, dst);
     }
     fn ln(self) -> f32 {
-        f32::ln(self)
+        let mut out = [0.0];
+        vmath::map1_into(&vmath::Log, &[self], &mut out);
+        out[0]
     }
 }
 

@@ -169,7 +169,7 @@ impl Tensor {
     #[track_caller]
     pub fn log(&self) -> Tensor {
         self.unary_op(
-            map_unary!(self, |x| x.ln()),
+            map_vector(self, vmath::Log, f64::ln),
             "LogBackward0",
             SavedFrom::Input,
             |g, x| g / x,
