@@ -1,5 +1,5 @@
 //! Inputs above the kernels' parallel threshold (32,768 elements) take the parallel paths of
-//! the reductions, softmax's row kernels, joins, `index_select` and transposed copies; each test compares them with the
+//! the reductions (over the last dim, and over leading dims in blocks of rows), softmax's row kernels, joins, `index_select` and transposed copies; each test compares them with the
 //! definition, or with the same op on small pieces of the same values (the serial paths),
 //! exactly.
 
@@ -36,6 +36,41 @@ fn sums_over_the_last_dim_match_row_by_row_sums() {
     }
 }
 
+/// Reductions over the leading dims of a large tensor fold blocks of rows in parallel and
+/// then the blocks' partial results: within rounding of an f64 sum of the column, and the max
+/// exact, NaN included. The 3-d case's blocks start and end inside its outer rows, and its
+/// transposed copy reduces a non-contiguous layout.
+#[test]
+fn sums_and_max_over_leading_dims_match_the_definition() {
+    let (outer, middle, cols) = (9, 300, 130);
+    let mut v = values(outer * middle * cols, 4);
+    v[(4 * middle + 17) * cols + 99] = f64::NAN; // column 99 has a NaN inside one block
+    for dtype in [DType::F32, DType::F64] {
+        let x = Tensor::from_vec(v.clone(), &[outer, middle, cols])
+            .unwrap()
+            .to_dtype(dtype);
+        let xv = x.to_vec::<f64>();
+        let sums = x.sum_dim([0, 1], false).to_vec::<f64>();
+        let maxes = x.amax([0, 1], false).to_vec::<f64>();
+        let swapped = x.transpose(0, 1).sum_dim([0, 1], false).to_vec::<f64>();
+        for c in 0..cols {
+            let column = || xv.iter().skip(c).step_by(cols).copied();
+            let want: f64 = column().sum();
+            if c == 99 {
+                assert!(sums[c].is_nan() && maxes[c].is_nan() && swapped[c].is_nan());
+                continue;
+            }
+            assert!(
+                (sums[c] - want).abs() <= 1e-3 * (1.0 + want.abs()),
+                "{dtype:?} column {c}: {} vs {want}",
+                sums[c]
+            );
+            assert!((swapped[c] - want).abs() <= 1e-3 * (1.0 + want.abs()));
+            assert_eq!(maxes[c], column().fold(f64::NEG_INFINITY, f64::max));
+        }
+    }
+}
+
 #[test]
 fn max_and_min_over_the_last_dim_match_the_definition_with_nan() {
     let mut v = values(ROWS * COLS, 2);
@@ -61,19 +96,39 @@ fn max_and_min_over_the_last_dim_match_the_definition_with_nan() {
 }
 
 /// Reductions over the leading dim accumulate whole rows: every column adds its rows in
-/// order, so the result equals a sequential f32 (or f64) fold, bit for bit; and the
-/// broadcast gradient of that sum (a stride-0 view, materialised by unit-stride runs in
-/// parallel) comes out exactly.
+/// order, within blocks of 2¹⁷ elements' worth of rows when there are at least two blocks
+/// (`reduce.rs`, `LEADING_BLOCK`), and then the blocks' sums in order; the result equals that
+/// f32 (or f64) fold bit for bit. The broadcast gradient of that sum (a stride-0 view,
+/// materialised by unit-stride runs in parallel) comes out exactly.
 #[test]
 fn sums_over_the_first_dim_add_rows_in_order() {
+    fn fold<T: Copy + std::ops::Add<Output = T>>(zero: T, xs: impl Iterator<Item = T>) -> T {
+        xs.fold(zero, |a, x| a + x)
+    }
     for dtype in [DType::F32, DType::F64] {
+        // One block (serial), 64-row blocks (300 rows: four full blocks and one of 44), and
+        // a tiny input.
         for (rows, cols) in [(ROWS, COLS), (ROWS, 2048), (3, 5)] {
             let x = matrix_of(rows, cols, dtype, 17);
             let v = x.to_vec::<f64>();
+            let per_block = ((1 << 17) / cols).max(1);
+            let block = if rows * cols < 1 << 15 || rows < 2 * per_block {
+                rows
+            } else {
+                per_block
+            };
             let want: Vec<f64> = (0..cols)
-                .map(|c| match dtype {
-                    DType::F32 => (0..rows).fold(0f32, |a, r| a + v[r * cols + c] as f32) as f64,
-                    DType::F64 => (0..rows).fold(0f64, |a, r| a + v[r * cols + c]),
+                .map(|c| {
+                    let col = |r: usize| v[r * cols + c];
+                    let starts = (0..rows).step_by(block);
+                    let ranges = starts.map(|r0| r0..(r0 + block).min(rows));
+                    match dtype {
+                        DType::F32 => {
+                            let blocks = ranges.map(|rs| fold(0f32, rs.map(|r| col(r) as f32)));
+                            fold(0f32, blocks) as f64
+                        }
+                        DType::F64 => fold(0f64, ranges.map(|rs| fold(0f64, rs.map(col)))),
+                    }
                 })
                 .collect();
             let got = x.sum_dim(0, false).to_vec::<f64>();

@@ -33,7 +33,17 @@ fn results(threads: usize, dtype: DType) -> Vec<(String, Vec<u64>)> {
         ("cat(1)".into(), Tensor::cat(&[&x, &w], 1)),
         ("t().contiguous()".into(), x.t().contiguous()),
         ("index_select".into(), x.index_select(0, [5, 0, 299, 5, 17])),
+        ("log".into(), x.abs().log()),
     ];
+    // Leading-dim reductions large enough to be cut into blocks of rows (the blocks of the
+    // 3-d one cross its outer rows).
+    let tall = matrix_of(1100, 257, dtype, 8);
+    out.push(("sum(0) blocked".into(), tall.sum_dim(0, false)));
+    out.push(("amax(0) blocked".into(), tall.amax(0, false)));
+    let cube = Tensor::from_vec(values(9 * 300 * 130, 9), &[9, 300, 130])
+        .unwrap()
+        .to_dtype(dtype);
+    out.push(("sum((0, 1)) blocked".into(), cube.sum_dim([0, 1], false)));
     // Products: row panels, uneven row panels, column panels (short and wide), a transposed
     // operand, and a batch.
     for (m, k, n) in [(300, 257, 200), (257, 300, 10), (64, 1100, 130)] {

@@ -11,6 +11,10 @@ use crate::layout::{Dims, Layout};
 /// error of long sums down.
 const LANES: usize = 16;
 
+/// Elements per block of a leading-dim reduction's rows (see [`reduce_dims_with`]): 512 KiB
+/// of f32, so the partial results add about `1/rows-per-block` to the work.
+const LEADING_BLOCK: usize = PAR_CHUNK * 8;
+
 pub(crate) fn sum_contiguous<T: Element>(xs: &[T]) -> T {
     fold_lanes(xs, T::ZERO, |a, b| a + b)
 }
@@ -159,18 +163,44 @@ where
 
     if kept.rows() == 1 && ks == 1 && kn > 1 {
         // Kept dims form one contiguous run (e.g. summing a [batch, features] gradient over
-        // the batch): accumulate whole rows, which vectorises. On this thread: one thread
-        // already streams the rows at memory speed, and splitting the columns between two
-        // (each reading half-rows) was slower (2048×1024 f32 `sum(0)`: 0.42–0.56 → 0.56–0.65
-        // ms).
-        red.for_rows(0, red.rows(), |_, [ro]| {
-            for i in 0..rn {
-                let base = layout.offset + ro + i * rs;
-                for (o, &x) in out.iter_mut().zip(&src[base..base + kn]) {
+        // the batch): accumulate whole rows, which vectorises. Large inputs are cut into
+        // blocks of consecutive reduced rows, each folded into its own row of partial
+        // results, and the partials folded in block order: the blocks depend only on the
+        // shape, so the rounding does not depend on the thread count. (Splitting the columns
+        // instead, each thread reading half-rows, was slower: 2048×1024 f32 `sum(0)` 0.42–0.56
+        // → 0.56–0.65 ms on the Intel machine of round 7.)
+        let reduced = red.rows() * rn;
+        if reduced == 0 {
+            // An empty reduced dim: every output is `init`.
+            return out;
+        }
+        // Folds the reduced rows numbered `rows` (in the walk's order) into `acc`.
+        let fold_rows = |acc: &mut [T], rows: std::ops::Range<usize>| {
+            red.for_rows(rows.start / rn, rows.end.div_ceil(rn), |r, [ro]| {
+                let inner = rows.start.max(r * rn) - r * rn..rows.end.min((r + 1) * rn) - r * rn;
+                for i in inner {
+                    let base = layout.offset + ro + i * rs;
+                    for (o, &x) in acc.iter_mut().zip(&src[base..base + kn]) {
+                        *o = f(*o, x);
+                    }
+                }
+            });
+        };
+        let block = (LEADING_BLOCK / kn).max(1);
+        if reduced * kn < PAR_MIN || reduced < 2 * block {
+            fold_rows(&mut out, 0..reduced);
+        } else {
+            let partials = pool::map_tasks(reduced.div_ceil(block), |b| {
+                let mut acc = super::alloc::filled(kn, init);
+                fold_rows(&mut acc, b * block..((b + 1) * block).min(reduced));
+                acc
+            });
+            for partial in partials {
+                for (o, &x) in out.iter_mut().zip(&partial) {
                     *o = f(*o, x);
                 }
             }
-        });
+        }
         return out;
     }
 
