@@ -19,7 +19,7 @@ use std::any::Any;
 use std::cell::Cell;
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Condvar, Mutex, OnceLock, TryLockError};
+use std::sync::{Arc, Condvar, Mutex, Once, OnceLock, TryLockError};
 use std::time::{Duration, Instant};
 
 /// How long an idle worker keeps polling for the next region before it sleeps.
@@ -172,30 +172,30 @@ thread_local! {
 
 fn pool() -> &'static Pool {
     static POOL: OnceLock<Pool> = OnceLock::new();
-    let mut fresh = false;
-    let pool = POOL.get_or_init(|| {
-        fresh = true;
-        Pool {
-            limit: AtomicUsize::new(1),
-            cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
-            workers: Mutex::new(0),
-            shared: Shared {
-                generation: AtomicU64::new(0),
-                sleeping: AtomicUsize::new(0),
-                current: Mutex::new(None),
-                wake: Condvar::new(),
-            },
-            busy: Mutex::new(()),
-        }
+    static SIZED: Once = Once::new();
+    let pool = POOL.get_or_init(|| Pool {
+        limit: AtomicUsize::new(1),
+        cpus: std::thread::available_parallelism().map_or(1, |n| n.get()),
+        workers: Mutex::new(0),
+        shared: Shared {
+            generation: AtomicU64::new(0),
+            sleeping: AtomicUsize::new(0),
+            current: Mutex::new(None),
+            wake: Condvar::new(),
+        },
+        busy: Mutex::new(()),
     });
-    if fresh {
+    // The default size (which spawns workers, so it needs the pool in its static) is applied
+    // once, and every caller waits for it: a `set_num_threads` racing the first use cannot
+    // be overridden by the default afterwards.
+    SIZED.call_once(|| {
         let threads = std::env::var(THREADS_ENV)
             .ok()
             .and_then(|v| v.trim().parse::<usize>().ok())
             .filter(|&n| n > 0)
             .unwrap_or(pool.cpus);
         pool.resize(threads);
-    }
+    });
     pool
 }
 
