@@ -1,5 +1,5 @@
-//! Vectorised f32 math: `exp`, `log`, `sin`, `cos`, `tanh`, `sigmoid`, and the fused backward
-//! maps that use them.
+//! Vectorised f32 math: `exp`, `log`, `log1p`, `sin`, `cos`, `tanh`, `sigmoid`, and the fused
+//! backward maps that use them.
 //!
 //! Why: the standard library's `f32::sin` & co. are scalar calls into libm (~20–50 ns per
 //! element), which made `sin`/`exp`/`tanh` on 10⁷ elements compute-bound at several times
@@ -12,9 +12,10 @@
 //! and `fast-math` trades accuracy away.
 //!
 //! Accuracy (checked over dense sweeps of all f32 exponents against f64 references in the
-//! tests below): `exp` within 2 ULP, `log` within 1, `sin`/`cos` within 1 ULP (arguments
-//! beyond 10⁸ are recomputed with libm's exact reduction), `tanh` and `sigmoid` within 3 ULP
-//! — the range of SLEEF's `_u10` functions that PyTorch uses. ±0, ±inf, NaN and subnormals follow IEEE/libm.
+//! tests below): `exp` within 2 ULP, `log` within 1, `log1p` within 2, `sin`/`cos` within 1
+//! (arguments beyond 10⁸ are recomputed with libm's exact reduction), `tanh` and `sigmoid`
+//! within 3 ULP — the range of SLEEF's `_u10` functions that PyTorch uses. ±0, ±inf, NaN and
+//! subnormals follow IEEE/libm.
 //!
 //! The polynomial and reduction constants are written with the digits of their sources
 //! (SLEEF, musl, fdlibm), which is more than f32/f64 hold; they round to the intended values.
@@ -276,6 +277,28 @@ pub(crate) fn log<M: Fma>(x: f32) -> f32 {
     }
 }
 
+/// ln(1 + x), accurate for small x: `u = fl(1 + x)` loses x's low bits, so its rounding
+/// error `c = (1 + x) - u` (exact, by Fast2Sum) is added back as ln(1 + c/u) ≈ c/u.
+#[inline(always)]
+pub(crate) fn log1p<M: Fma>(x: f32) -> f32 {
+    let u = 1.0 + x;
+    let c = if x.abs() > 1.0 {
+        (x - u) + 1.0
+    } else {
+        (1.0 - u) + x
+    };
+    let y = log::<M>(u) + c / u;
+    // Where u rounds to 1, ln(1 + x) rounds to x (this keeps -0 and subnormals exact); at
+    // u = 0 (x = -1) and u = inf (x = inf) the correction would be 0/0 or inf - inf.
+    let y = if u == 1.0 { x } else { y };
+    let y = if u == 0.0 { f32::NEG_INFINITY } else { y };
+    if u == f32::INFINITY {
+        log::<M>(x)
+    } else {
+        y
+    }
+}
+
 /// An element-wise f32 function, written once for both FMA flavours.
 pub(crate) trait Func1: Sync {
     fn eval<M: Fma>(&self, x: f32) -> f32;
@@ -294,6 +317,7 @@ pub(crate) use normal::{Erf, Erfc, Gelu, MulErfGrad, MulErfcGrad, MulGeluGrad};
 
 pub(crate) struct Exp;
 pub(crate) struct Log;
+pub(crate) struct Log1p;
 /// `e^(x - shift)`: the subtraction rounded first, then [`exp`], as the two element-wise ops
 /// `(x - shift).exp()` compute it (softmax's shifted exponentials).
 pub(crate) struct ExpShifted(pub f32);
@@ -316,6 +340,12 @@ impl Func1 for Log {
     #[inline(always)]
     fn eval<M: Fma>(&self, x: f32) -> f32 {
         log::<M>(x)
+    }
+}
+impl Func1 for Log1p {
+    #[inline(always)]
+    fn eval<M: Fma>(&self, x: f32) -> f32 {
+        log1p::<M>(x)
     }
 }
 impl Func1 for ExpShifted {
@@ -686,6 +716,7 @@ mod tests {
         let xs: Vec<f32> = sweep(f32::MAX).into_iter().step_by(7).collect();
         same(Exp, &xs);
         same(Log, &xs);
+        same(Log1p, &xs);
         same(Sin, &xs);
         same(Cos, &xs);
         same(Tanh, &xs);
@@ -736,6 +767,23 @@ mod tests {
             (f32::from_bits(1) as f64).ln() as f32
         );
         assert_eq!(map1(&Log, &[f32::MAX])[0], (f32::MAX as f64).ln() as f32);
+    }
+
+    #[test]
+    fn log1p_accuracy() {
+        check1(Log1p, f64::ln_1p, f32::MAX, 2.0);
+        let edge = map1(
+            &Log1p,
+            &[0.0, -0.0, -1.0, f32::INFINITY, f32::MAX, -2.0, f32::NAN],
+        );
+        assert_eq!(edge[0].to_bits(), 0.0f32.to_bits());
+        assert_eq!(edge[1].to_bits(), (-0.0f32).to_bits());
+        assert_eq!(
+            &edge[2..5],
+            &[f32::NEG_INFINITY, f32::INFINITY, f32::MAX.ln()]
+        );
+        assert!(edge[5].is_nan() && edge[6].is_nan());
+        assert_eq!(map1(&Log1p, &[1e-30])[0], 1e-30);
     }
 
     #[test]

@@ -186,7 +186,7 @@ impl Tensor {
     #[track_caller]
     pub fn log1p(&self) -> Tensor {
         self.unary_op(
-            map_unary!(self, |x| x.ln_1p()),
+            map_vector(self, vmath::Log1p, f64::ln_1p),
             "Log1PBackward0",
             SavedFrom::Input,
             |g, x| g / x.add_scalar(1.0),
