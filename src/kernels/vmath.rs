@@ -395,6 +395,32 @@ impl Func2 for MulNegSin {
     const SINCOS: Option<fn(f32, f32) -> f32> = Some(|g, x| g * -x.sin());
 }
 
+/// Binary cross-entropy of logit `x` against target `y`, with the roundings of the composite
+/// `(1 - y)·x - (min(x, 0) - log1p(e^-|x|))` (PyTorch's formula) op by op.
+pub(crate) struct BceWithLogits;
+/// Its gradient in `x`, `((sigmoid(x) - y)·g) / n`, for an upstream gradient `g` that is one
+/// number (a mean, `n` = element count, or a sum, `n` = 1), rounded as the composite rule is.
+pub(crate) struct BceWithLogitsGrad {
+    pub g: f32,
+    pub n: f32,
+}
+
+impl Func2 for BceWithLogits {
+    #[inline(always)]
+    fn eval<M: Fma>(&self, x: f32, y: f32) -> f32 {
+        // `clamp_max(0)` as a select that keeps NaN.
+        let min0 = if x > 0.0 { 0.0 } else { x };
+        let log_sigmoid = min0 - log1p::<M>(exp::<M>(-x.abs()));
+        (1.0 - y) * x - log_sigmoid
+    }
+}
+impl Func2 for BceWithLogitsGrad {
+    #[inline(always)]
+    fn eval<M: Fma>(&self, x: f32, y: f32) -> f32 {
+        ((sigmoid::<M>(x) - y) * self.g) / self.n
+    }
+}
+
 /// The first operand of a binary map: a slice as long as the second, or one value for all.
 #[derive(Clone, Copy)]
 pub(crate) enum Lhs<'a> {

@@ -24,8 +24,10 @@ use crate::autograd::node::{record, rule};
 use crate::autograd::saved::SavedTensor;
 use crate::error::{Error, Result};
 use crate::forward_ad::{add_opt, jvp};
+use crate::kernels::vmath;
 use crate::ops::{grad_if, grads};
 use crate::tensor::{with_dtype, Tensor};
+use crate::DType;
 
 /// How a loss combines its per-element values, like PyTorch's `reduction` argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -170,6 +172,22 @@ pub fn mse_loss_with(input: &Tensor, target: &Tensor, reduction: Reduction) -> R
     }))
 }
 
+/// `f(a, b)` element-wise in one vectorised pass, where `a` and `b` are contiguous f32 tensors
+/// of one shape; `None` otherwise.
+fn map2_contiguous_f32<F: vmath::Func2>(f: &F, a: &Tensor, b: &Tensor) -> Option<Tensor> {
+    if a.dtype() != DType::F32 || b.dtype() != DType::F32 || a.shape() != b.shape() {
+        return None;
+    }
+    let (ar, br) = (
+        a.layout().contiguous_range()?,
+        b.layout().contiguous_range()?,
+    );
+    let v = a.with_slice::<f32, _>(|a_all, _| {
+        b.with_slice::<f32, _>(|b_all, _| vmath::map2(f, vmath::Lhs::Slice(&a_all[ar]), &b_all[br]))
+    });
+    Some(Tensor::from_elems(v, a.shape()))
+}
+
 /// Checks class-index targets against `[N, C]` scores; returns `(N, C)`.
 fn check_class_targets(
     op: &'static str,
@@ -204,7 +222,7 @@ fn check_class_targets(
 }
 
 /// `[N, C]` of `dtype` with ones at `(i, targets[i])`.
-fn one_hot(targets: &[usize], c: usize, dtype: crate::DType) -> Tensor {
+fn one_hot(targets: &[usize], c: usize, dtype: DType) -> Tensor {
     with_dtype!(dtype, T => {
         let mut v = vec![0.0 as T; targets.len() * c];
         for (i, &t) in targets.iter().enumerate() {
@@ -384,9 +402,13 @@ pub fn binary_cross_entropy_with_logits_with(
     check_same_shape("binary_cross_entropy_with_logits", input, target)?;
     let out = crate::no_grad(|| {
         let (x, y) = (input.detach(), target.detach());
-        // PyTorch: (1 - y)·x - log_sigmoid(x), log_sigmoid(x) = min(x, 0) - log1p(e^-|x|).
-        let log_sigmoid = x.clamp_max(0.0) - x.abs().neg().exp().log1p();
-        reduction.apply(&(y.rsub_scalar(1.0) * &x - log_sigmoid))
+        // PyTorch: (1 - y)·x - log_sigmoid(x), log_sigmoid(x) = min(x, 0) - log1p(e^-|x|):
+        // in one pass for contiguous f32 (the same roundings), else op by op.
+        let losses = map2_contiguous_f32(&vmath::BceWithLogits, &x, &y).unwrap_or_else(|| {
+            let log_sigmoid = x.clamp_max(0.0) - x.abs().neg().exp().log1p();
+            y.rsub_scalar(1.0) * &x - log_sigmoid
+        });
+        reduction.apply(&losses)
     });
     let n = input.numel() as f64;
     let out = record(
@@ -405,7 +427,22 @@ pub fn binary_cross_entropy_with_logits_with(
                         t
                     })
                 };
-                let gx = grad_if(ctx.needs(0), || scale(x.sigmoid().try_sub(&y.get(ctx)?)?))?;
+                let gx = grad_if(ctx.needs(0), || {
+                    let y = y.get(ctx)?;
+                    // One pass when no graph is recorded and `g` is one number (a mean or a
+                    // sum), with the composite rule's roundings.
+                    if !ctx.create_graph && g.numel() == 1 && g.dtype() == DType::F32 {
+                        let n = if reduction == Reduction::Mean { n } else { 1.0 };
+                        let f = vmath::BceWithLogitsGrad {
+                            g: g.item::<f32>(),
+                            n: n as f32,
+                        };
+                        if let Some(gx) = map2_contiguous_f32(&f, &x, &y) {
+                            return Ok(gx);
+                        }
+                    }
+                    scale(x.sigmoid().try_sub(&y)?)
+                })?;
                 let gy = grad_if(ctx.needs(1), || scale(x.neg()))?;
                 Ok(grads![gx, gy])
             })
