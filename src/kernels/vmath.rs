@@ -315,39 +315,45 @@ pub(crate) trait Func2: Sync {
 
 pub(crate) use normal::{Erf, Erfc, Gelu, MulErfGrad, MulErfcGrad, MulGeluGrad};
 
-pub(crate) struct Exp;
-pub(crate) struct Log;
-pub(crate) struct Log1p;
+/// Declares unit structs that implement [`Func1`] by calling a function generic over the
+/// FMA flavour.
+macro_rules! func1 {
+    ($($(#[$doc:meta])* $name:ident => $fun:ident;)*) => {$(
+        $(#[$doc])*
+        pub(crate) struct $name;
+        impl Func1 for $name {
+            #[inline(always)]
+            fn eval<M: Fma>(&self, x: f32) -> f32 {
+                $fun::<M>(x)
+            }
+        }
+    )*};
+}
+use func1;
+
+func1! {
+    /// `eˣ`.
+    Exp => exp;
+    /// `ln x`.
+    Log => log;
+    /// `ln(1 + x)`.
+    Log1p => log1p;
+    /// `tanh x`.
+    Tanh => tanh;
+    /// `1 / (1 + e⁻ˣ)`.
+    Sigmoid => sigmoid;
+}
+
 /// `e^(x - shift)`: the subtraction rounded first, then [`exp`], as the two element-wise ops
 /// `(x - shift).exp()` compute it (softmax's shifted exponentials).
 pub(crate) struct ExpShifted(pub f32);
 pub(crate) struct Sin;
 pub(crate) struct Cos;
-pub(crate) struct Tanh;
-pub(crate) struct Sigmoid;
 /// `g · cos x` (the backward of sin).
 pub(crate) struct MulCos;
 /// `g · -sin x` (the backward of cos).
 pub(crate) struct MulNegSin;
 
-impl Func1 for Exp {
-    #[inline(always)]
-    fn eval<M: Fma>(&self, x: f32) -> f32 {
-        exp::<M>(x)
-    }
-}
-impl Func1 for Log {
-    #[inline(always)]
-    fn eval<M: Fma>(&self, x: f32) -> f32 {
-        log::<M>(x)
-    }
-}
-impl Func1 for Log1p {
-    #[inline(always)]
-    fn eval<M: Fma>(&self, x: f32) -> f32 {
-        log1p::<M>(x)
-    }
-}
 impl Func1 for ExpShifted {
     #[inline(always)]
     fn eval<M: Fma>(&self, x: f32) -> f32 {
@@ -367,18 +373,6 @@ impl Func1 for Cos {
         cos(x)
     }
     const SINCOS: Option<fn(f32) -> f32> = Some(f32::cos);
-}
-impl Func1 for Tanh {
-    #[inline(always)]
-    fn eval<M: Fma>(&self, x: f32) -> f32 {
-        tanh::<M>(x)
-    }
-}
-impl Func1 for Sigmoid {
-    #[inline(always)]
-    fn eval<M: Fma>(&self, x: f32) -> f32 {
-        sigmoid::<M>(x)
-    }
 }
 impl Func2 for MulCos {
     #[inline(always)]
@@ -506,7 +500,7 @@ fn dispatch1<F: Func1>(f: &F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
             // SAFETY: the CPU supports every feature the function is compiled with (checked
             // just above), which is all that calling it needs.
             unsafe { run1_avx512(f, src, dst) };
-            return fix_sincos1(f, src, dst);
+            return fix_sincos1::<F>(src, dst);
         }
         if has_avx2_fma() {
             // SAFETY: the CPU supports AVX2 and FMA (checked just above), which is all that
@@ -520,11 +514,11 @@ fn dispatch1<F: Func1>(f: &F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
     run1::<Fused, F>(f, src, dst);
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     run1::<Separate, F>(f, src, dst);
-    fix_sincos1(f, src, dst);
+    fix_sincos1::<F>(src, dst);
 }
 
 /// The large-argument pass of [`fix_large_sincos`] for a [`Func1`] that needs it.
-fn fix_sincos1<F: Func1>(_: &F, src: &[f32], dst: &mut [MaybeUninit<f32>]) {
+fn fix_sincos1<F: Func1>(src: &[f32], dst: &mut [MaybeUninit<f32>]) {
     if let Some(exact) = F::SINCOS {
         fix_large_sincos(src, dst, |_, x| exact(x));
     }
@@ -543,7 +537,7 @@ fn dispatch2<F: Func2>(f: &F, a: Lhs<'_>, b: &[f32], dst: &mut [MaybeUninit<f32>
             // SAFETY: as in `dispatch1`: every feature the function is compiled with is
             // present.
             unsafe { run2_avx512(f, a, b, dst) };
-            return fix_sincos2(f, a, b, dst);
+            return fix_sincos2::<F>(a, b, dst);
         }
         if has_avx2_fma() {
             // SAFETY: as in `dispatch1`: AVX2 and FMA are present.
@@ -556,11 +550,11 @@ fn dispatch2<F: Func2>(f: &F, a: Lhs<'_>, b: &[f32], dst: &mut [MaybeUninit<f32>
     run2::<Fused, F>(f, a, b, dst);
     #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
     run2::<Separate, F>(f, a, b, dst);
-    fix_sincos2(f, a, b, dst);
+    fix_sincos2::<F>(a, b, dst);
 }
 
 /// The large-argument pass of [`fix_large_sincos`] for a [`Func2`] that needs it.
-fn fix_sincos2<F: Func2>(_: &F, a: Lhs<'_>, b: &[f32], dst: &mut [MaybeUninit<f32>]) {
+fn fix_sincos2<F: Func2>(a: Lhs<'_>, b: &[f32], dst: &mut [MaybeUninit<f32>]) {
     if let Some(exact) = F::SINCOS {
         fix_large_sincos(b, dst, |i, x| match a {
             Lhs::Slice(a) => exact(a[i], x),

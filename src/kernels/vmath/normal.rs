@@ -155,10 +155,12 @@ pub(crate) fn erf<M: Fma>(x: f32) -> f32 {
     }
 }
 
-/// `erf x`.
-pub(crate) struct Erf;
-/// `erfc x`.
-pub(crate) struct Erfc;
+super::func1! {
+    /// `erf x`.
+    Erf => erf;
+    /// `erfc x`.
+    Erfc => erfc;
+}
 /// GELU, `x·Φ(x)`.
 pub(crate) struct Gelu;
 /// `g · (2/√π)·e^{-x²}` (the backward of erf).
@@ -168,18 +170,6 @@ pub(crate) struct MulErfcGrad;
 /// `g · (Φ(x) + x·φ(x))` (the backward of GELU).
 pub(crate) struct MulGeluGrad;
 
-impl Func1 for Erf {
-    #[inline(always)]
-    fn eval<M: Fma>(&self, x: f32) -> f32 {
-        erf::<M>(x)
-    }
-}
-impl Func1 for Erfc {
-    #[inline(always)]
-    fn eval<M: Fma>(&self, x: f32) -> f32 {
-        erfc::<M>(x)
-    }
-}
 impl Func1 for Gelu {
     #[inline(always)]
     fn eval<M: Fma>(&self, x: f32) -> f32 {
