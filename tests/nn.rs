@@ -457,6 +457,76 @@ fn nll_loss_matches_pytorch() {
     check_loss_cases("nll", |x, _, t, red| F::nll_loss_with(x, t, red).unwrap());
 }
 
+/// `nll_loss` reads each sample's target value in place, from any layout, and its backward
+/// without `create_graph` writes the gradient directly: the same numbers as the recorded
+/// (mask-times-gradient) rule, which keeps it differentiable in the upstream gradient.
+#[test]
+fn nll_loss_direct_paths_match_the_recorded_rule() {
+    let (n, c) = (37, 11);
+    let values: Vec<f64> = (0..n * c)
+        .map(|i| ((i * 7919) % 101) as f64 / 10.0 - 5.0)
+        .collect();
+    let targets: Vec<usize> = (0..n).map(|i| (i * 5) % c).collect();
+    for dtype in [DType::F32, DType::F64] {
+        let base = Tensor::from_vec(values.clone(), &[c, n])
+            .unwrap()
+            .to_dtype(dtype);
+        for transposed in [false, true] {
+            let lp = if transposed {
+                base.t()
+            } else {
+                base.reshape([n as isize, c as isize])
+            };
+            let lp = lp.set_requires_grad(true);
+            let lv = lp.to_vec::<f64>();
+            let picked: Vec<f64> = (0..n).map(|i| -lv[i * c + targets[i]]).collect();
+            for red in [Reduction::None, Reduction::Mean, Reduction::Sum] {
+                let what = format!("{dtype:?} transposed={transposed} {red:?}");
+                let loss = F::nll_loss_with(&lp, &targets, red).unwrap();
+                let want = match red {
+                    Reduction::None => picked.clone(),
+                    Reduction::Mean => vec![picked.iter().sum::<f64>() / n as f64],
+                    Reduction::Sum => vec![picked.iter().sum::<f64>()],
+                };
+                for (got, want) in loss.to_vec::<f64>().iter().zip(&want) {
+                    assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "{what}");
+                }
+                // One upstream value per sample for `None` (1.5, 2.5, ...), else one number.
+                let ups: Vec<f64> = (0..loss.numel()).map(|i| 1.5 + i as f64).collect();
+                let upstream = Tensor::from_vec(ups.clone(), loss.shape())
+                    .unwrap()
+                    .to_dtype(dtype);
+                let grad = |create_graph: bool| {
+                    let options = tensorgrad::autograd::GradOptions {
+                        create_graph,
+                        retain_graph: Some(true),
+                        grad_outputs: Some(vec![upstream.clone()]),
+                        ..Default::default()
+                    };
+                    tensorgrad::autograd::grad_with(&[&loss], &[&lp], options).unwrap()[0]
+                        .clone()
+                        .unwrap()
+                        .to_vec::<f64>()
+                };
+                assert_eq!(grad(false), grad(true), "{what}");
+                let direct = grad(false);
+                let scale = if red == Reduction::Mean {
+                    n as f64
+                } else {
+                    1.0
+                };
+                for i in 0..n {
+                    for j in 0..c {
+                        let up = ups[if ups.len() == 1 { 0 } else { i }];
+                        let want = if j == targets[i] { -up / scale } else { 0.0 };
+                        assert!((direct[i * c + j] - want).abs() < 1e-6, "{what} ({i}, {j})");
+                    }
+                }
+            }
+        }
+    }
+}
+
 #[test]
 fn cross_entropy_matches_pytorch_and_is_stable() {
     check_loss_cases("cross_entropy", |x, _, t, red| {

@@ -28,6 +28,7 @@ use crate::kernels::vmath;
 use crate::ops::{grad_if, grads};
 use crate::tensor::{with_dtype, Tensor};
 use crate::DType;
+use std::sync::Arc;
 
 /// How a loss combines its per-element values, like PyTorch's `reduction` argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -251,28 +252,48 @@ pub fn nll_loss_with(
     reduction: Reduction,
 ) -> Result<Tensor> {
     let (n, c) = check_class_targets("nll_loss", log_probs, targets)?;
-    let picked = with_dtype!(log_probs.dtype(), T => {
-        let lp = log_probs.to_vec::<T>();
-        let v: Vec<T> = targets.iter().enumerate().map(|(i, &t)| -lp[i * c + t]).collect();
+    let dtype = log_probs.dtype();
+    // Each sample's value at its target, read in place (any layout).
+    let picked = with_dtype!(dtype, T => {
+        let v: Vec<T> = log_probs.with_slice::<T, _>(|lp, l| {
+            let at = |i: usize, t: usize| l.offset + i * l.strides[0] + t * l.strides[1];
+            targets.iter().enumerate().map(|(i, &t)| -lp[at(i, t)]).collect()
+        });
         Tensor::from_elems(v, &[n])
     });
     let out = crate::no_grad(|| reduction.apply(&picked));
-    let mask = one_hot(targets, c, log_probs.dtype());
+    let targets: Arc<[usize]> = targets.into();
     let out = record(out, "NllLossBackward0", &[log_probs], |_| {
-        let mask = mask.clone();
-        rule(move |_, g| {
+        let targets = targets.clone();
+        rule(move |ctx, g| {
             // PyTorch: -grad (/ N for the mean) at each sample's target, zero elsewhere.
             let g = match reduction {
                 Reduction::None => g.unsqueeze(1),
                 Reduction::Mean => g.div_scalar(n as f64),
                 Reduction::Sum => g.clone(),
             };
-            Ok(grads![Some(mask.try_mul(&g.neg())?)])
+            let grad = if ctx.create_graph {
+                // Differentiable in `g`: the one-hot mask times -g.
+                one_hot(&targets, c, dtype).try_mul(&g.neg())?
+            } else {
+                // Written directly: zeros, and -g at the targets (no mask, no product).
+                with_dtype!(dtype, T => {
+                    let neg_g = g.neg().to_vec::<T>();
+                    let mut v = vec![0.0 as T; n * c];
+                    for (i, &t) in targets.iter().enumerate() {
+                        v[i * c + t] = neg_g[if neg_g.len() == 1 { 0 } else { i }];
+                    }
+                    Tensor::from_elems(v, &[n, c])
+                })
+            };
+            Ok(grads![Some(grad)])
         })
     });
     Ok(jvp(out, &[log_probs], |t| {
-        t[0].as_ref()
-            .map(|t| reduction.apply(&(t * &mask).sum_dim([1], false).neg()))
+        t[0].as_ref().map(|t| {
+            let mask = one_hot(&targets, c, dtype);
+            reduction.apply(&(t * &mask).sum_dim([1], false).neg())
+        })
     }))
 }
 
