@@ -223,7 +223,35 @@ fn fused_bce_with_logits_matches_the_composite_rule_bit_for_bit() {
             });
             assert_same_bits(&each, &composite, &format!("forward {what}"));
             for reduction in [Reduction::Mean, Reduction::Sum] {
-                let loss = bce(&x, &y, reduction).unwrap();
+                // Scaled, so the upstream gradient is not 1.
+                let loss = bce(&x, &y, reduction).unwrap() * 3.7;
+                let fused = grad_of(&loss, &x, false);
+                let recorded = grad_of(&loss, &x, true);
+                assert_same_bits(&fused, &recorded, &format!("backward {what} {reduction:?}"));
+            }
+        }
+    }
+}
+
+/// `mse_loss` computes the squares in one pass, and its backward (without `create_graph`, for
+/// a mean or sum) in one pass: bit for bit the composite `(x - y).powi(2)` and the recorded
+/// rule, in every dtype and layout.
+#[test]
+fn fused_mse_loss_matches_the_composite_rule_bit_for_bit() {
+    use tensorgrad::nn::functional::{mse_loss_with, Reduction};
+    for dtype in [DType::F32, DType::F64] {
+        for transposed in [false, true] {
+            let x = matrix(dtype, 12);
+            let y = matrix(dtype, 13);
+            let (x, y) = if transposed { (x.t(), y.t()) } else { (x, y) };
+            let x = x.set_requires_grad(true);
+            let what = format!("{dtype:?} transposed={transposed}");
+            let each = mse_loss_with(&x, &y, Reduction::None).unwrap();
+            let composite = tensorgrad::no_grad(|| (&x - &y).powi(2));
+            assert_same_bits(&each, &composite, &format!("forward {what}"));
+            for reduction in [Reduction::Mean, Reduction::Sum] {
+                // Scaled, so the upstream gradient is not 1.
+                let loss = mse_loss_with(&x, &y, reduction).unwrap() * 3.7;
                 let fused = grad_of(&loss, &x, false);
                 let recorded = grad_of(&loss, &x, true);
                 assert_same_bits(&fused, &recorded, &format!("backward {what} {reduction:?}"));

@@ -25,7 +25,7 @@ use crate::autograd::saved::SavedTensor;
 use crate::error::{Error, Result};
 use crate::forward_ad::{add_opt, jvp};
 use crate::kernels::vmath;
-use crate::ops::{grad_if, grads};
+use crate::ops::{grad_if, grads, map_binary};
 use crate::tensor::{with_dtype, Tensor};
 use crate::DType;
 use std::sync::Arc;
@@ -141,7 +141,9 @@ pub fn mse_loss(input: &Tensor, target: &Tensor) -> Result<Tensor> {
 #[track_caller]
 pub fn mse_loss_with(input: &Tensor, target: &Tensor, reduction: Reduction) -> Result<Tensor> {
     check_same_shape("mse_loss", input, target)?;
-    let out = crate::no_grad(|| reduction.apply(&input.detach().sub(&target.detach()).powi(2)));
+    // (input - target)² in one pass (the roundings of `.sub(..).powi(2)`).
+    let squares = map_binary!("mse_loss", input, target, |x, y| (x - y) * (x - y))?;
+    let out = crate::no_grad(|| reduction.apply(&squares));
     let n = input.numel() as f64;
     let out = record(out, "MseLossBackward0", &[input, target], |_| {
         let (x, y) = (SavedTensor::input(input), SavedTensor::input(target));
@@ -152,11 +154,15 @@ pub fn mse_loss_with(input: &Tensor, target: &Tensor, reduction: Reduction) -> R
             } else {
                 2.0
             };
-            let gx = x
-                .get(ctx)?
-                .try_sub(&y.get(ctx)?)?
-                .mul_scalar(norm)
-                .try_mul(g)?;
+            let (x, y) = (x.get(ctx)?, y.get(ctx)?);
+            let gx = if !ctx.create_graph && g.numel() == 1 {
+                // One pass for a mean or sum: the composite's roundings, no graph.
+                let g = g.item::<f64>();
+                map_binary!("mse_loss_backward", &x, &y, |x, y| ((x - y) * norm as T)
+                    * g as T)?
+            } else {
+                x.try_sub(&y)?.mul_scalar(norm).try_mul(g)?
+            };
             let gy = grad_if(ctx.needs(1), || Ok(gx.neg()))?;
             Ok(grads![ctx.needs(0).then_some(gx), gy])
         })
