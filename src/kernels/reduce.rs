@@ -103,7 +103,9 @@ pub(crate) fn sum_all<T: Element>(src: &[T], layout: &Layout) -> T {
 }
 
 /// Folds the dims marked in `reduce` with `f`, starting from `init`; the result holds the kept
-/// dims in row-major order.
+/// dims in row-major order. `init` must be an identity of `f` and `f` associative (up to
+/// rounding): a large reduction over leading dims folds blocks of rows separately, each from
+/// `init`, and then folds the blocks' results.
 pub(crate) fn reduce_dims<T: Element, F>(
     src: &[T],
     layout: &Layout,
