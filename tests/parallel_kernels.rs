@@ -7,6 +7,7 @@ mod kernel_inputs;
 
 use kernel_inputs::{bits, matrix_of, values};
 use tensorgrad::autograd::{grad_with, GradOptions};
+use tensorgrad::nn::functional::{self as F, Reduction};
 use tensorgrad::{DType, Tensor};
 
 const ROWS: usize = 300;
@@ -195,42 +196,62 @@ fn assert_same_bits(a: &Tensor, b: &Tensor, what: &str) {
 /// the composite rules they replace (the forward written out op by op here; the backward
 /// as it runs under `create_graph`), parallel (300×257) and serial (3×5) alike, with rows holding ±inf,
 /// NaN, only -inf, and logits near ±1000.
+/// Checks a loss whose forward and (without `create_graph`) backward take one-pass paths:
+/// `loss(x, y, None)` against `composite(x, y)`, its forward written out op by op, and for a
+/// mean and a sum the one-pass gradient against the recorded rule's, bit for bit, in f32 and
+/// f64, contiguous and transposed. `inputs(dtype)` gives `x` and `y` as `[ROWS, COLS]`.
+fn check_fused_loss(
+    inputs: impl Fn(DType) -> (Tensor, Tensor),
+    loss: impl Fn(&Tensor, &Tensor, Reduction) -> Tensor,
+    composite: impl Fn(&Tensor, &Tensor) -> Tensor,
+) {
+    for dtype in [DType::F32, DType::F64] {
+        for transposed in [false, true] {
+            let (x, y) = inputs(dtype);
+            let (x, y) = if transposed { (x.t(), y.t()) } else { (x, y) };
+            let x = x.set_requires_grad(true);
+            let what = format!("{dtype:?} transposed={transposed}");
+            let each = loss(&x, &y, Reduction::None);
+            let written_out = tensorgrad::no_grad(|| composite(&x, &y));
+            assert_same_bits(&each, &written_out, &format!("forward {what}"));
+            for reduction in [Reduction::Mean, Reduction::Sum] {
+                // Scaled, so the upstream gradient is not 1.
+                let scaled = loss(&x, &y, reduction) * 3.7;
+                let fused = grad_of(&scaled, &x, false);
+                let recorded = grad_of(&scaled, &x, true);
+                assert_same_bits(&fused, &recorded, &format!("backward {what} {reduction:?}"));
+            }
+        }
+    }
+}
+
 /// `binary_cross_entropy_with_logits` on contiguous f32 runs as one pass forward and one
 /// backward (without `create_graph`): the same values, bit for bit, as PyTorch's formula
 /// written out op by op and as the recorded (differentiable) backward rule; large logits,
 /// ±inf and NaN included. f64 and a transposed input take the composite path.
 #[test]
 fn fused_bce_with_logits_matches_the_composite_rule_bit_for_bit() {
-    use tensorgrad::nn::functional::{binary_cross_entropy_with_logits_with as bce, Reduction};
     let mut v: Vec<f64> = values(ROWS * COLS, 11).iter().map(|x| 4.0 * x).collect();
     v[..6].copy_from_slice(&[90.0, -90.0, f64::INFINITY, f64::NEG_INFINITY, f64::NAN, 0.0]);
     let targets: Vec<f64> = (0..ROWS * COLS).map(|i| (i % 5) as f64 / 4.0).collect();
-    for dtype in [DType::F32, DType::F64] {
-        for transposed in [false, true] {
-            let x = Tensor::from_vec(v.clone(), &[ROWS, COLS])
-                .unwrap()
-                .to_dtype(dtype);
-            let y = Tensor::from_vec(targets.clone(), &[ROWS, COLS])
-                .unwrap()
-                .to_dtype(dtype);
-            let (x, y) = if transposed { (x.t(), y.t()) } else { (x, y) };
-            let x = x.set_requires_grad(true);
-            let what = format!("{dtype:?} transposed={transposed}");
-            let each = bce(&x, &y, Reduction::None).unwrap();
-            let composite = tensorgrad::no_grad(|| {
-                let log_sigmoid = x.clamp_max(0.0) - x.abs().neg().exp().log1p();
-                y.rsub_scalar(1.0) * &x - log_sigmoid
-            });
-            assert_same_bits(&each, &composite, &format!("forward {what}"));
-            for reduction in [Reduction::Mean, Reduction::Sum] {
-                // Scaled, so the upstream gradient is not 1.
-                let loss = bce(&x, &y, reduction).unwrap() * 3.7;
-                let fused = grad_of(&loss, &x, false);
-                let recorded = grad_of(&loss, &x, true);
-                assert_same_bits(&fused, &recorded, &format!("backward {what} {reduction:?}"));
-            }
-        }
-    }
+    let matrix_of_values = |v: &[f64], dtype| {
+        Tensor::from_vec(v.to_vec(), &[ROWS, COLS])
+            .unwrap()
+            .to_dtype(dtype)
+    };
+    check_fused_loss(
+        |dtype| {
+            (
+                matrix_of_values(&v, dtype),
+                matrix_of_values(&targets, dtype),
+            )
+        },
+        |x, y, reduction| F::binary_cross_entropy_with_logits_with(x, y, reduction).unwrap(),
+        |x, y| {
+            let log_sigmoid = x.clamp_max(0.0) - x.abs().neg().exp().log1p();
+            y.rsub_scalar(1.0) * x - log_sigmoid
+        },
+    );
 }
 
 /// `mse_loss` computes the squares in one pass, and its backward (without `create_graph`, for
@@ -238,26 +259,11 @@ fn fused_bce_with_logits_matches_the_composite_rule_bit_for_bit() {
 /// rule, in every dtype and layout.
 #[test]
 fn fused_mse_loss_matches_the_composite_rule_bit_for_bit() {
-    use tensorgrad::nn::functional::{mse_loss_with, Reduction};
-    for dtype in [DType::F32, DType::F64] {
-        for transposed in [false, true] {
-            let x = matrix(dtype, 12);
-            let y = matrix(dtype, 13);
-            let (x, y) = if transposed { (x.t(), y.t()) } else { (x, y) };
-            let x = x.set_requires_grad(true);
-            let what = format!("{dtype:?} transposed={transposed}");
-            let each = mse_loss_with(&x, &y, Reduction::None).unwrap();
-            let composite = tensorgrad::no_grad(|| (&x - &y).powi(2));
-            assert_same_bits(&each, &composite, &format!("forward {what}"));
-            for reduction in [Reduction::Mean, Reduction::Sum] {
-                // Scaled, so the upstream gradient is not 1.
-                let loss = mse_loss_with(&x, &y, reduction).unwrap() * 3.7;
-                let fused = grad_of(&loss, &x, false);
-                let recorded = grad_of(&loss, &x, true);
-                assert_same_bits(&fused, &recorded, &format!("backward {what} {reduction:?}"));
-            }
-        }
-    }
+    check_fused_loss(
+        |dtype| (matrix(dtype, 12), matrix(dtype, 13)),
+        |x, y, reduction| F::mse_loss_with(x, y, reduction).unwrap(),
+        |x, y| (x - y).powi(2),
+    );
 }
 
 #[test]

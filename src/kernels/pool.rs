@@ -439,15 +439,20 @@ mod tests {
         counts.iter().all(|c| c.load(Ordering::Relaxed) == 1)
     }
 
+    /// Runs a region of `tasks` tasks that count their calls; whether each ran exactly once.
+    fn runs_each_task_once(tasks: usize) -> bool {
+        let counts = counters(tasks);
+        run(tasks, &|i| {
+            counts[i].fetch_add(1, Ordering::Relaxed);
+        });
+        all_once(&counts)
+    }
+
     #[test]
     fn every_task_runs_exactly_once() {
         let _serial = one_at_a_time();
         for tasks in [0, 1, 2, 3, 17, 1000].repeat(20) {
-            let counts = counters(tasks);
-            run(tasks, &|i| {
-                counts[i].fetch_add(1, Ordering::Relaxed);
-            });
-            assert!(all_once(&counts), "{tasks} tasks");
+            assert!(runs_each_task_once(tasks), "{tasks} tasks");
         }
     }
 
@@ -480,11 +485,7 @@ mod tests {
         assert!(message.contains("task 37 fails"), "{message}");
         assert_eq!(done.load(Ordering::Relaxed), 99);
         // The pool still works.
-        let counts = counters(50);
-        run(50, &|i| {
-            counts[i].fetch_add(1, Ordering::Relaxed);
-        });
-        assert!(all_once(&counts));
+        assert!(runs_each_task_once(50));
     }
 
     #[test]
@@ -494,11 +495,7 @@ mod tests {
             for _ in 0..4 {
                 s.spawn(|| {
                     for _ in 0..20 {
-                        let counts = counters(300);
-                        run(300, &|i| {
-                            counts[i].fetch_add(1, Ordering::Relaxed);
-                        });
-                        assert!(all_once(&counts));
+                        assert!(runs_each_task_once(300));
                     }
                 });
             }
