@@ -25,6 +25,7 @@ use crate::autograd::saved::SavedTensor;
 use crate::error::{Error, Result};
 use crate::forward_ad::{add_opt, jvp};
 use crate::kernels::vmath;
+use crate::ops::unary::map2_f32;
 use crate::ops::{grad_if, grads, map_binary};
 use crate::tensor::{with_dtype, Tensor};
 use crate::DType;
@@ -177,22 +178,6 @@ pub fn mse_loss_with(input: &Tensor, target: &Tensor, reduction: Reduction) -> R
         let d = input.sub(target);
         Some(reduction.apply(&(dt * d).mul_scalar(2.0)))
     }))
-}
-
-/// `f(a, b)` element-wise in one vectorised pass, where `a` and `b` are contiguous f32 tensors
-/// of one shape; `None` otherwise.
-fn map2_contiguous_f32<F: vmath::Func2>(f: &F, a: &Tensor, b: &Tensor) -> Option<Tensor> {
-    if a.dtype() != DType::F32 || b.dtype() != DType::F32 || a.shape() != b.shape() {
-        return None;
-    }
-    let (ar, br) = (
-        a.layout().contiguous_range()?,
-        b.layout().contiguous_range()?,
-    );
-    let v = a.with_slice::<f32, _>(|a_all, _| {
-        b.with_slice::<f32, _>(|b_all, _| vmath::map2(f, vmath::Lhs::Slice(&a_all[ar]), &b_all[br]))
-    });
-    Some(Tensor::from_elems(v, a.shape()))
 }
 
 /// Checks class-index targets against `[N, C]` scores; returns `(N, C)`.
@@ -431,7 +416,7 @@ pub fn binary_cross_entropy_with_logits_with(
         let (x, y) = (input.detach(), target.detach());
         // PyTorch: (1 - y)·x - log_sigmoid(x), log_sigmoid(x) = min(x, 0) - log1p(e^-|x|):
         // in one pass for contiguous f32 (the same roundings), else op by op.
-        let losses = map2_contiguous_f32(&vmath::BceWithLogits, &x, &y).unwrap_or_else(|| {
+        let losses = map2_f32(&vmath::BceWithLogits, &x, &y).unwrap_or_else(|| {
             let log_sigmoid = x.clamp_max(0.0) - x.abs().neg().exp().log1p();
             y.rsub_scalar(1.0) * &x - log_sigmoid
         });
@@ -464,7 +449,7 @@ pub fn binary_cross_entropy_with_logits_with(
                             g: g.item::<f32>(),
                             n: n as f32,
                         };
-                        if let Some(gx) = map2_contiguous_f32(&f, &x, &y) {
+                        if let Some(gx) = map2_f32(&f, &x, &y) {
                             return Ok(gx);
                         }
                     }

@@ -53,9 +53,30 @@ fn map_vector<F: Func1>(t: &Tensor, f: F, f64_fn: fn(f64) -> f64) -> Tensor {
     }
 }
 
-/// `f(g, x)` element-wise in one pass, for a backward rule: f32 through the vectorised
-/// kernel when `x` is contiguous and `g` is contiguous or one broadcast value (the gradient
-/// of a sum), f64 through `f64_fn` for any layouts; `None` otherwise.
+/// `f(a, b)` element-wise in one pass of the vectorised f32 kernel, where `a` and `b` are f32
+/// tensors of one shape, `b` contiguous and `a` contiguous or one broadcast value (the
+/// gradient of a sum); `None` otherwise.
+pub(crate) fn map2_f32<F: Func2>(f: &F, a: &Tensor, b: &Tensor) -> Option<Tensor> {
+    if a.shape() != b.shape() || a.dtype() != DType::F32 || b.dtype() != DType::F32 {
+        return None;
+    }
+    let br = b.layout().contiguous_range()?;
+    let al = a.layout();
+    let v = a.with_slice::<f32, _>(|a_all, _| {
+        let lhs = if let Some(r) = al.contiguous_range() {
+            vmath::Lhs::Slice(&a_all[r])
+        } else if al.strides.iter().all(|&s| s == 0) {
+            vmath::Lhs::Splat(a_all[al.offset])
+        } else {
+            return None;
+        };
+        Some(b.with_slice::<f32, _>(|b_all, _| vmath::map2(f, lhs, &b_all[br.clone()])))
+    })?;
+    Some(Tensor::from_elems(v, b.shape()))
+}
+
+/// `f(g, x)` element-wise in one pass, for a backward rule: f32 through [`map2_f32`], f64
+/// through `f64_fn` for any layouts; `None` otherwise.
 fn fused_vector<F: Func2>(
     g: &Tensor,
     x: &Tensor,
@@ -66,21 +87,7 @@ fn fused_vector<F: Func2>(
         return None;
     }
     match x.dtype() {
-        DType::F32 => {
-            let xr = x.layout().contiguous_range()?;
-            let gl = g.layout();
-            let v = g.with_slice::<f32, _>(|gs, _| {
-                let lhs = if let Some(r) = gl.contiguous_range() {
-                    vmath::Lhs::Slice(&gs[r])
-                } else if gl.strides.iter().all(|&s| s == 0) {
-                    vmath::Lhs::Splat(gs[gl.offset])
-                } else {
-                    return None;
-                };
-                Some(x.with_slice::<f32, _>(|xs, _| vmath::map2(&f, lhs, &xs[xr.clone()])))
-            })?;
-            Some(Tensor::from_elems(v, x.shape()))
-        }
+        DType::F32 => map2_f32(&f, g, x),
         DType::F64 => {
             let (lg, lx, shape) = super::broadcast_pair("backward", g, x).ok()?;
             let v = g.with_slice::<f64, _>(|gs, _| {
