@@ -18,7 +18,6 @@ use crate::error::{Error, Result};
 use crate::ops::grads;
 use crate::tensor::Tensor;
 use std::cell::Cell;
-use std::sync::Arc;
 
 thread_local! {
     /// Set while a JVP rule runs, so the ops inside it do not propagate tangents themselves.
@@ -72,7 +71,7 @@ impl Tensor {
 
     /// Sets the tangent of a freshly made output.
     pub(crate) fn with_tangent(mut self, tangent: Tensor) -> Tensor {
-        match Arc::get_mut(&mut self.0) {
+        match self.0.get_mut() {
             Some(inner) => {
                 inner.set_tangent(tangent);
                 self
@@ -83,7 +82,7 @@ impl Tensor {
                     self.layout().clone(),
                     self.0.grad_fn.clone(),
                 );
-                Arc::get_mut(&mut t.0).expect("fresh").set_tangent(tangent);
+                t.0.get_mut().expect("fresh").set_tangent(tangent);
                 t
             }
         }

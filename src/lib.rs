@@ -25,6 +25,7 @@ mod error;
 pub mod forward_ad;
 pub mod functional;
 pub mod gradcheck;
+mod handle;
 mod kernels;
 mod layout;
 pub mod nn;

@@ -76,6 +76,27 @@ impl Storage {
     pub(crate) fn version(&self) -> u64 {
         self.version.load(Ordering::Relaxed)
     }
+
+    /// Whether the buffer is one inline element (`Buffer::Scalar*`). Needs `&mut` (no lock).
+    pub(crate) fn holds_inline_scalar(&mut self) -> bool {
+        matches!(
+            self.buf.get_mut(),
+            Buffer::ScalarF32(_) | Buffer::ScalarF64(_)
+        )
+    }
+
+    /// Makes this (unshared) storage a fresh one holding the inline element `scalar`, as
+    /// `Storage::new(scalar)` would: version 0, nothing tracked by the buffer cache.
+    pub(crate) fn reset_scalar(&mut self, scalar: Buffer) {
+        debug_assert!(matches!(
+            scalar,
+            Buffer::ScalarF32(_) | Buffer::ScalarF64(_)
+        ));
+        debug_assert_eq!(self.tracked, 0);
+        self.dtype = scalar.dtype();
+        *self.buf.get_mut() = scalar;
+        *self.version.get_mut() = 0;
+    }
 }
 
 /// A large buffer goes back to the kernels' cache instead of the system allocator, so the

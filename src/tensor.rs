@@ -4,6 +4,7 @@
 use crate::autograd::node::{GradMeta, NodeRef};
 use crate::element::Element;
 use crate::error::{Error, OrPanic, Result};
+use crate::handle::Handle;
 use crate::layout::Layout;
 use crate::storage::{Buffer, Storage};
 use crate::DType;
@@ -26,7 +27,7 @@ use std::sync::{Arc, OnceLock};
 /// # Ok::<(), tensorgrad::Error>(())
 /// ```
 #[derive(Clone)]
-pub struct Tensor(pub(crate) Arc<Inner>);
+pub struct Tensor(pub(crate) Handle);
 
 pub(crate) struct Inner {
     /// The elements (and their dtype), shared by every view.
@@ -105,7 +106,7 @@ impl Tensor {
         layout: Layout,
         grad_fn: Option<NodeRef>,
     ) -> Tensor {
-        Tensor(Arc::new(Inner {
+        Tensor(Handle::new(Inner {
             storage,
             layout,
             grad_fn,
@@ -125,7 +126,11 @@ impl Tensor {
 
     /// A one-element tensor of `shape` (whose sizes multiply to 1), stored inline.
     pub(crate) fn from_scalar_elem<T: Element>(x: T, shape: &[usize]) -> Tensor {
-        Tensor::from_buffer(T::scalar_buffer(x), shape)
+        let buf = T::scalar_buffer(x);
+        match Handle::reuse_scalar(&buf, shape) {
+            Some(handle) => Tensor(handle),
+            None => Tensor::from_buffer(buf, shape),
+        }
     }
 
     /// A view sharing this tensor's storage with another layout, no history.
@@ -220,7 +225,7 @@ impl Tensor {
 
     /// True when `self` and `other` are handles to the same tensor (not just equal values).
     pub fn same(&self, other: &Tensor) -> bool {
-        Arc::ptr_eq(&self.0, &other.0)
+        Arc::ptr_eq(self.0.arc(), other.0.arc())
     }
 
     pub(crate) fn layout(&self) -> &Layout {

@@ -175,7 +175,7 @@ impl Tensor {
 
     /// Sets the grad_fn of a freshly made output.
     pub(crate) fn with_grad_fn(mut self, node: NodeRef) -> Tensor {
-        match Arc::get_mut(&mut self.0) {
+        match self.0.get_mut() {
             Some(inner) => {
                 inner.grad_fn = Some(node);
                 self

@@ -302,7 +302,7 @@ impl Tensor {
     /// the tensor covers the whole storage contiguously: writing to it in place can change
     /// nothing anyone else sees.
     pub(crate) fn owns_whole_buffer(&self) -> bool {
-        std::sync::Arc::strong_count(&self.0) == 1
+        std::sync::Arc::strong_count(self.0.arc()) == 1
             && std::sync::Arc::strong_count(self.storage()) == 1
             && self.is_contiguous()
             && self.layout().offset == 0
