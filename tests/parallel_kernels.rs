@@ -191,11 +191,6 @@ fn assert_same_bits(a: &Tensor, b: &Tensor, what: &str) {
     }
 }
 
-/// Softmax, log-softmax and logsumexp along the last dim of a contiguous tensor run as fused
-/// row kernels (forward, and the softmaxes' backward without `create_graph`). They must agree bit for bit with
-/// the composite rules they replace (the forward written out op by op here; the backward
-/// as it runs under `create_graph`), parallel (300×257) and serial (3×5) alike, with rows holding ±inf,
-/// NaN, only -inf, and logits near ±1000.
 /// Checks a loss whose forward and (without `create_graph`) backward take one-pass paths:
 /// `loss(x, y, None)` against `composite(x, y)`, its forward written out op by op, and for a
 /// mean and a sum the one-pass gradient against the recorded rule's, bit for bit, in f32 and
@@ -266,6 +261,11 @@ fn fused_mse_loss_matches_the_composite_rule_bit_for_bit() {
     );
 }
 
+/// Softmax, log-softmax and logsumexp along the last dim of a contiguous tensor run as fused
+/// row kernels (forward, and the softmaxes' backward without `create_graph`). They must agree bit for bit with
+/// the composite rules they replace (the forward written out op by op here; the backward
+/// as it runs under `create_graph`), parallel (300×257) and serial (3×5) alike, with rows holding ±inf,
+/// NaN, only -inf, and logits near ±1000.
 #[test]
 fn fused_softmax_rows_match_the_composite_rules_bit_for_bit() {
     for dtype in [DType::F32, DType::F64] {
