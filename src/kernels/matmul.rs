@@ -1,5 +1,7 @@
-//! Matrix multiply through the `gemm` crate (fast, pure Rust, handles any strides, so
-//! transposed operands need no copy).
+//! Matrix multiply: the split into per-thread panels, and which GEMM computes each panel —
+//! our AVX2 kernel ([`super::sgemm`]) for f32 on CPUs where it is the fastest we have, else
+//! the `gemm` crate (pure Rust, any strides, f64, AVX-512, matrix-vector products). Both take
+//! strided operands, so transposed views need no copy.
 
 use super::alloc;
 use crate::element::Element;
@@ -85,6 +87,20 @@ pub(crate) fn matmul<T: Element>(
         }
         return;
     }
+    #[cfg(target_arch = "x86_64")]
+    if own_kernel_suits::<T>(m, k, n) {
+        let operand = |x: Mat<'_, T>| super::sgemm::Operand {
+            // SAFETY: `offset` is the operand's first element, inside `data` (checked above).
+            ptr: unsafe { x.data.as_ptr().add(x.offset) }.cast::<f32>(),
+            rs: x.rs,
+            cs: x.cs,
+        };
+        // SAFETY: T is f32 (checked by `own_kernel_suits`, which also checked for AVX2 and
+        // FMA), so the casts keep the element type; `out` is the whole m×n row-major output,
+        // borrowed mutably; `a` and `b` were bounds-checked above; m, n, k ≥ 1.
+        unsafe { super::sgemm::sgemm(m, k, n, operand(a), operand(b), out.as_mut_ptr().cast(), n) };
+        return;
+    }
     let threads = super::pool::get_num_threads();
     if m * n * k < PAR_MIN_MULADDS || threads < 2 {
         // SAFETY: `out` is the whole m×n row-major output, borrowed mutably; `a` and `b` were
@@ -154,6 +170,32 @@ impl<T> SendPtr<T> {
         self.0
     }
 }
+
+/// Whether [`super::sgemm`] computes an m×k by k×n product of T: f32 matrices (not vectors,
+/// whose 6×16 tiles would be mostly padding; not tiny ones, where `gemm`'s unpacked kernels
+/// win) on a CPU with AVX2 and FMA, unless the AVX-512 build of `gemm` can run (about twice
+/// the AVX2 rate there). Decided for the whole product, so that how it is split between
+/// threads never changes which kernel (and so which rounding) an element gets.
+#[cfg(target_arch = "x86_64")]
+fn own_kernel_suits<T: Element>(m: usize, k: usize, n: usize) -> bool {
+    #[cfg(feature = "avx512")]
+    let wider = super::vmath::has_avx512();
+    #[cfg(not(feature = "avx512"))]
+    let wider = false;
+    TypeId::of::<T>() == TypeId::of::<f32>()
+        && m.min(n) >= OWN_MIN_SIDE
+        && m * n * k >= OWN_MIN_MULADDS
+        && !wider
+        && super::vmath::has_avx2_fma()
+}
+
+/// Below this many multiply-adds `gemm` computes f32 products.
+#[cfg(target_arch = "x86_64")]
+const OWN_MIN_MULADDS: usize = 1 << 24;
+
+/// Outputs with fewer rows or columns than this stay with `gemm`.
+#[cfg(target_arch = "x86_64")]
+const OWN_MIN_SIDE: usize = 64;
 
 /// `dst[i·row_stride + j] = (a @ b)[i, j]` for an m×n product, on this thread. Writes every
 /// one of those elements and reads none before writing it (gemm's `read_dst = false`), so
@@ -262,13 +304,15 @@ mod tests {
     #[test]
     fn every_path_and_layout_matches_the_definition() {
         // (m, k, n): serial; row panels of 160 and 140 rows; of 144 and 113 (n = 10); column
-        // panels of 80 and 50 (m = 64); row panels of 10 (m and n under 128, long k).
+        // panels of 80 and 50 (m = 64); row panels of 10 (m and n under 128, long k); and in
+        // f32 our AVX2 kernel where the CPU has one (over 2²⁴ multiply-adds).
         let shapes = [
             (5, 7, 3),
             (300, 150, 200),
             (257, 300, 10),
             (64, 1100, 130),
             (20, 1000, 30),
+            (262, 250, 271),
         ];
         for &(m, k, n) in &shapes {
             let av: Vec<f64> = (0..m * k)

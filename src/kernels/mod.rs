@@ -8,6 +8,8 @@ pub(crate) mod join;
 pub(crate) mod matmul;
 pub(crate) mod pool;
 pub(crate) mod reduce;
+#[cfg(target_arch = "x86_64")]
+mod sgemm;
 pub(crate) mod softmax;
 pub(crate) mod strided;
 pub(crate) mod vmath;

@@ -42,6 +42,8 @@ pub(crate) trait Fma {
 /// Fused multiply-add (one rounding).
 pub(crate) struct Fused;
 /// Multiply, then add (two roundings).
+// On aarch64 (which always has FMA) only the tests use it.
+#[cfg_attr(target_arch = "aarch64", allow(dead_code))]
 pub(crate) struct Separate;
 
 impl Fma for Fused {
@@ -480,7 +482,7 @@ pub(super) fn has_avx2_fma() -> bool {
 /// Whether this CPU runs the AVX-512 builds (with the `avx512` feature, on by default).
 #[cfg(all(target_arch = "x86_64", feature = "avx512"))]
 #[inline]
-fn has_avx512() -> bool {
+pub(super) fn has_avx512() -> bool {
     std::arch::is_x86_feature_detected!("avx512f")
         && std::arch::is_x86_feature_detected!("avx512dq")
         && std::arch::is_x86_feature_detected!("avx512vl")
