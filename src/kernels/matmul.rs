@@ -1,7 +1,8 @@
-//! Matrix multiply: the split into per-thread panels, and which GEMM computes each panel —
-//! our AVX2 kernel ([`super::sgemm`]) for f32 on CPUs where it is the fastest we have, else
-//! the `gemm` crate (pure Rust, any strides, f64, AVX-512, matrix-vector products). Both take
-//! strided operands, so transposed views need no copy.
+//! Matrix multiply: which GEMM computes a product — our AVX2 kernel ([`super::sgemm`], which
+//! splits its work between the threads itself) for large f32 products on CPUs where it is
+//! the fastest we have, else the `gemm` crate (pure Rust: f64, AVX-512, small, thin and
+//! matrix-vector products), whose products are split here into one panel per thread. Both
+//! take strided operands, so transposed views need no copy.
 
 use super::alloc;
 use crate::element::Element;

@@ -7,14 +7,14 @@
 //! pack each block of `b` once, together, and share it, where two `gemm` calls packed it
 //! twice; slices of `k` have equal depth; transposed operands are packed through 8×8
 //! transposes in registers; the microkernel prefetches the output tile it will add to while
-//! it runs its `k` loop; the packed blocks start on cache lines. `gemm` still computes f64,
-//! small or thin products (where its unpacked kernels win), matrix-vector products, and
-//! everything on AVX-512 builds and CPUs without AVX2.
+//! it runs its `k` loop, four steps per iteration; the packed blocks start on cache lines.
+//! `gemm` still computes f64, small or thin products (where it measured faster),
+//! matrix-vector products, and everything on CPUs that run its AVX-512 build or lack AVX2.
 //!
 //! The loops: over `NC`-column blocks of `b`, then `KC`-deep slices of the shared dimension;
-//! each `KC × NC` block of `b` is packed into 16-column micro-panels (one stays in L1 while
-//! the microkernel runs down a row block), each row block of `a` (about `MC` rows) into 6-row
-//! micro-panels (in L2), and the microkernel computes one 6×16 tile of the output from one
+//! each `KC × NC` block of `b` is packed into 16-column micro-panels (one is reused, from L1
+//! or L2, while the microkernel runs down a row block), each row block of `a` (about `MC`
+//! rows) into 6-row micro-panels (in L2), and the microkernel computes one 6×16 tile of the output from one
 //! micro-panel of each. The first slice of `k` writes the output; later slices add to it, so
 //! the output may start uninitialised.
 
@@ -25,8 +25,7 @@ use std::cell::RefCell;
 const MR: usize = 6;
 /// Columns of that tile: two 8-lane vectors.
 const NR: usize = 16;
-/// Most depth of one packed slice: a 16-column micro-panel of `b` is then at most 32 KiB (an
-/// L1). Measured 3–8% faster than 256 on products 512–1024 deep (fewer passes over the
+/// Most depth of one packed slice: a 16-column micro-panel of `b` is then at most 32 KiB. Measured 3–8% faster than 256 on products 512–1024 deep (fewer passes over the
 /// output, fewer parallel regions); 1024 was no better (round 12).
 const KC: usize = 512;
 /// About this many rows of `a` are packed at a time: `MC × KC × 4` = 144 KiB, in L2.
