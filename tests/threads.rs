@@ -8,7 +8,7 @@
 use std::sync::{Arc, Barrier};
 use std::thread;
 use tensorgrad::autograd::{self, is_anomaly_enabled, is_grad_enabled};
-use tensorgrad::{no_grad, tensor, BackwardOptions, NoGradGuard, Tensor};
+use tensorgrad::{no_grad, tensor, BackwardOptions, DType, NoGradGuard, Tensor};
 
 const _: () = {
     const fn send_sync<T: Send + Sync>() {}
@@ -224,13 +224,20 @@ fn anomaly_mode_is_per_thread() {
 fn kernels_stay_exact_under_concurrent_callers_and_thread_count_changes() {
     let x = values(&[256, 300], 1); // 76,800 elements: above the parallel threshold
     let w = values(&[300, 200], 2);
+    // An f32 product over 2²⁴ multiply-adds: our AVX2 GEMM where the CPU has one.
+    let (x32, w32) = (
+        x.to_dtype(DType::F32),
+        values(&[300, 256], 3).to_dtype(DType::F32),
+    );
     let compute = |x: &Tensor, w: &Tensor| -> Vec<u64> {
         let y = x.matmul(w).relu();
         let s = (&y * 0.5 + 1.0).exp().sum_dim(0, false);
         let z = x.softmax(1).sum();
+        let p = x32.matmul(&w32);
         s.to_vec::<f64>()
             .into_iter()
             .chain(z.to_vec::<f64>())
+            .chain(p.to_vec::<f32>().into_iter().map(f64::from))
             .map(f64::to_bits)
             .collect()
     };
