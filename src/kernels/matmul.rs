@@ -4,7 +4,7 @@
 //! matrix-vector products), whose products are split here into one panel per thread. Both
 //! take strided operands, so transposed views need no copy.
 
-use super::alloc;
+use super::{alloc, SendPtr};
 use crate::element::Element;
 use std::any::TypeId;
 use std::mem::MaybeUninit;
@@ -157,36 +157,24 @@ const PAR_MIN_MULADDS: usize = 1 << 18;
 /// The narrowest panel (rows or columns) worth a thread of its own.
 const MIN_PANEL: usize = 64;
 
-/// A raw output pointer handed to parallel tasks that write disjoint parts of it.
-#[derive(Clone, Copy)]
-struct SendPtr<T>(*mut T);
-// SAFETY: only used to give parallel tasks disjoint regions of one `&mut` output (see the use).
-unsafe impl<T: Send> Send for SendPtr<T> {}
-// SAFETY: as above; the pointer itself is never written through from two tasks at one place.
-unsafe impl<T: Send> Sync for SendPtr<T> {}
-
-impl<T> SendPtr<T> {
-    /// The pointer (a method, so closures capture the `Send` wrapper, not the raw field).
-    fn get(self) -> *mut T {
-        self.0
-    }
-}
-
 /// Whether [`super::sgemm`] computes an m×k by k×n product of T: f32 matrices (not vectors,
-/// whose 6×16 tiles would be mostly padding; not tiny ones, where `gemm`'s unpacked kernels
-/// win) on a CPU with AVX2 and FMA, unless the AVX-512 build of `gemm` can run (about twice
-/// the AVX2 rate there). Decided for the whole product, so that how it is split between
+/// whose 6×16 tiles would be mostly padding; not small ones, where `gemm` measured faster)
+/// on a CPU with AVX2 and FMA, unless the AVX-512 build of `gemm` can run (about twice the
+/// AVX2 rate there). Decided for the whole product, so that how it is split between
 /// threads never changes which kernel (and so which rounding) an element gets.
 #[cfg(target_arch = "x86_64")]
 fn own_kernel_suits<T: Element>(m: usize, k: usize, n: usize) -> bool {
-    #[cfg(feature = "avx512")]
-    let wider = super::vmath::has_avx512();
-    #[cfg(not(feature = "avx512"))]
-    let wider = false;
+    // The CPU checks last: most products are decided by type and size alone.
+    let gemm_has_avx512 = || {
+        #[cfg(feature = "avx512")]
+        return super::vmath::has_avx512();
+        #[cfg(not(feature = "avx512"))]
+        false
+    };
     TypeId::of::<T>() == TypeId::of::<f32>()
         && m.min(n) >= OWN_MIN_SIDE
         && m * n * k >= OWN_MIN_MULADDS
-        && !wider
+        && !gemm_has_avx512()
         && super::vmath::has_avx2_fma()
 }
 

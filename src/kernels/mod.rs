@@ -20,3 +20,27 @@ pub(crate) const PAR_MIN: usize = 1 << 15;
 
 /// Elements per parallel task: big enough to amortise scheduling, small enough to balance.
 pub(crate) const PAR_CHUNK: usize = 1 << 14;
+
+/// A raw pointer handed to parallel tasks that each touch their own disjoint part of what it
+/// points to (a `&mut` buffer borrowed for the whole parallel call).
+pub(crate) struct SendPtr<T>(pub(crate) *mut T);
+
+// Copied whatever T is (a derive would ask for `T: Copy`): it is only a pointer.
+impl<T> Clone for SendPtr<T> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+impl<T> Copy for SendPtr<T> {}
+// SAFETY: only used to give parallel tasks disjoint regions of one buffer that the caller
+// borrows mutably for the whole call (see the uses), and `T: Send`.
+unsafe impl<T: Send> Send for SendPtr<T> {}
+// SAFETY: as above; no element is reached through it from two tasks.
+unsafe impl<T: Send> Sync for SendPtr<T> {}
+
+impl<T> SendPtr<T> {
+    /// The pointer (a method, so closures capture the `Send` wrapper, not the raw field).
+    pub(crate) fn get(self) -> *mut T {
+        self.0
+    }
+}

@@ -355,7 +355,7 @@ pub(crate) fn for_each_chunk_mut<T: Send>(
 ) {
     assert!(chunk_len > 0, "pool: chunk length must be positive");
     let len = data.len();
-    let base = ChunkBase(data.as_mut_ptr());
+    let base = super::SendPtr(data.as_mut_ptr());
     run(len.div_ceil(chunk_len), &|i| {
         let start = i * chunk_len;
         let end = (start + chunk_len).min(len);
@@ -384,18 +384,6 @@ pub(crate) fn for_each_chunk_pair<T: Send, S: Sync>(
         let start = c * chunk_len;
         body(c, chunk, &src[start..start + chunk.len()])
     });
-}
-
-/// The start of a slice whose disjoint chunks go to different tasks.
-struct ChunkBase<T>(*mut T);
-// SAFETY: tasks only form disjoint chunks from it (see `for_each_chunk_mut`), and `T: Send`.
-unsafe impl<T: Send> Sync for ChunkBase<T> {}
-
-impl<T> ChunkBase<T> {
-    /// The pointer (a method, so closures capture the `Sync` wrapper, not the raw field).
-    fn get(&self) -> *mut T {
-        self.0
-    }
 }
 
 /// Calls `body(task)` once for each element of `tasks`, in parallel as [`run`] does (for

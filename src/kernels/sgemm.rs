@@ -18,6 +18,7 @@
 //! micro-panel of each. The first slice of `k` writes the output; later slices add to it, so
 //! the output may start uninitialised.
 
+use super::SendPtr;
 use std::arch::x86_64::*;
 use std::cell::RefCell;
 
@@ -162,7 +163,7 @@ struct Step {
 struct Operands {
     a: Operand,
     b: Operand,
-    dst: SendPtr,
+    dst: SendPtr<f32>,
     dst_rs: usize,
 }
 
@@ -208,7 +209,7 @@ impl Plan {
     /// # Safety
     /// `buffer` must hold the step's packed block, nobody else touching this task's panels;
     /// the CPU must have AVX2.
-    unsafe fn pack(&self, step: &Step, ops: Operands, buffer: SendPtr, t: usize) {
+    unsafe fn pack(&self, step: &Step, ops: Operands, buffer: SendPtr<f32>, t: usize) {
         let panel_len = NR * step.kc;
         let first = t * PANELS_PER_PACK;
         let count = PANELS_PER_PACK.min(step.nc.div_ceil(NR) - first);
@@ -237,7 +238,7 @@ impl Plan {
     /// # Safety
     /// `buffer` must hold the step's packed block, unwritten during the call; the output
     /// block must be nobody else's; the CPU must have AVX2 and FMA.
-    unsafe fn compute(&self, step: &Step, ops: Operands, buffer: SendPtr, t: usize) {
+    unsafe fn compute(&self, step: &Step, ops: Operands, buffer: SendPtr<f32>, t: usize) {
         let chunk_cols = step.nc.div_ceil(NR).div_ceil(self.col_chunks) * NR;
         let (i0, j0) = (
             (t / self.col_chunks) * self.rows,
@@ -267,21 +268,6 @@ impl Plan {
             // nobody else's; the first slice of `k` writes it, later ones add to it.
             unsafe { block(mc, width, step.kc, pa, pb, dst) };
         });
-    }
-}
-
-/// A raw pointer handed to parallel tasks that touch disjoint parts of what it points to.
-#[derive(Clone, Copy)]
-struct SendPtr(*mut f32);
-// SAFETY: only used to give parallel tasks disjoint regions of one buffer (see the uses).
-unsafe impl Send for SendPtr {}
-// SAFETY: as above.
-unsafe impl Sync for SendPtr {}
-
-impl SendPtr {
-    /// The pointer (a method, so closures capture the `Send` wrapper, not the raw field).
-    fn get(self) -> *mut f32 {
-        self.0
     }
 }
 
